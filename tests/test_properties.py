@@ -1,0 +1,84 @@
+"""Properties over every profile: decode never raises; the shape memo never changes a result."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from profiles_under_test import all_profiles
+from uffdpte.classify import Classifier, Decoder, classifier_for, decoder_for
+from uffdpte.entry import RECORD_KEYS, STATES
+from uffdpte.render import jsonl, plain
+
+U64 = st.integers(min_value=0, max_value=(1 << 64) - 1)
+PROFILES = all_profiles()
+profile_index = st.integers(min_value=0, max_value=len(PROFILES) - 1)
+
+# Values near the interesting shapes: few bits set, few bits clear, and uniform ones.
+interesting = st.one_of(
+    U64,
+    st.builds(lambda bits: sum(1 << b for b in bits), st.sets(st.integers(0, 63), max_size=4)),
+    st.builds(lambda bits: ((1 << 64) - 1) ^ sum(1 << b for b in bits),
+              st.sets(st.integers(0, 63), max_size=4)),
+    st.builds(lambda t, o, s: (t << s) | (o << (s + 5)), st.integers(0, 31),
+              st.integers(0, (1 << 40) - 1), st.sampled_from([2, 3, 6, 9])),
+)
+
+
+def test_there_are_many_profiles():
+    assert len(PROFILES) > 500
+    assert {p.arch for p in PROFILES} == {"x86_64", "arm64"}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(profile_index, interesting)
+def test_decode_never_raises(i, value):
+    d = decoder_for(PROFILES[i])
+    e = d.decode(value)
+    assert e.state in STATES
+    rec = e.to_dict()
+    assert tuple(rec)[:len(RECORD_KEYS)] == RECORD_KEYS
+    plain.line(e)
+    # a well-formed swap-format entry always reconstructs its raw type/offset fields
+    if e.swp_type is not None and e.reading.form == "swap":
+        assert d.swp_type_raw(value) == e.swp_type
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([p for p in PROFILES if p.scheme == "marker"][::17]), U64, U64)
+def test_shape_memo_is_exact(profile, v1, noise):
+    """Two values with the same memo key decode identically, alternatives included."""
+    memo = Classifier(profile)
+    lp = memo.lp
+    low = v1 & lp
+    if low in (0, lp):
+        return  # the key pins these low bits: nothing to vary
+    v2 = (v1 & ~lp) | (noise & lp)
+    if (v2 & lp) in (0, lp):
+        return
+    memo.decode(v1)  # fills the memo with v1's shape
+    via_memo = memo.decode(v2).to_dict()
+    fresh = Classifier(profile).decode(v2).to_dict()
+    assert via_memo == fresh
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile_index, interesting)
+def test_json_record_types(i, value):
+    rec = classifier_for(PROFILES[i], "pte", False).decode(value).to_dict()
+    assert rec["value"] == "0x%016x" % value
+    for key in ("pfn", "swp_type", "swp_offset"):
+        assert rec[key] is None or isinstance(rec[key], int)
+    for key in ("uffd_wp", "soft_dirty", "exclusive", "write", "dirty", "young"):
+        assert rec[key] is None or isinstance(rec[key], bool)
+    assert isinstance(rec["problems"], list) and isinstance(rec["flags"], list)
+    if rec["state"] == "invalid":
+        assert rec["problems"], "an invalid entry always says why"
+    jsonl.line(classifier_for(PROFILES[i], "pte", False).decode(value))
+
+
+def test_decoders_compile_for_every_profile():
+    for p in PROFILES:
+        d = Decoder(p)
+        assert d.max_swapfiles + len(d.types) == 32
+        assert d.lp_mask, p.label()

@@ -1,0 +1,557 @@
+"""Classify a raw entry the way the kernel reads it, against a compiled profile.
+
+The order mirrors the kernel: pte_none -> pte_present (valid, or present-invalid:
+PROT_NONE) -> a swap-format entry whose __swp_type picks a real swap device, a special type
+(migration, device, hwpoison, swapin-error) or the PTE-marker type.  Everything that says
+*where* bits are comes from the layout rows a :class:`Decoder` selects for its profile.
+
+:class:`Classifier` adds the alternatives: the same value read under the profiles the user
+did not pin, memoised per payload-independent shape of the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from .entry import Entry, Reading
+from .layouts import layout_for
+from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
+                              SWAP_TYPES, SWP_OFFSET_MASK, SWP_TYPE_SHIFT)
+from .layouts.model import (FIELD, FLAG, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP,
+                            TYPE, Bits)
+from .profile import Profile
+
+U64 = (1 << 64) - 1
+LEVELS = ("pte",)  # the levels decoded fully; upper levels come with their own tables
+
+
+def _bits_of(mask: int) -> list[int]:
+    return [b for b in range(64) if mask >> b & 1]
+
+
+def _fmt_bits(bits: list[int]) -> str:
+    return ", ".join(str(b) for b in bits)
+
+
+class Form:
+    """The rows that apply to one form (present / protnone / swap) under a profile."""
+
+    __slots__ = ("name", "rows", "mbz", "flags", "fields", "pfn", "type", "offset", "ignored",
+                 "known")
+
+    def __init__(self, name: str, rows: list[Bits], selector: int) -> None:
+        self.name = name
+        # Where rows of one role overlap, the later row in the table wins (a gated or
+        # backported variant is listed after the plain one).
+        kept: list[Bits] = []
+        for r in reversed(rows):
+            if r.role in (TYPE, OFFSET) and any(k.role == r.role for k in kept):
+                continue
+            if r.role not in (TYPE, OFFSET) and any(k.mask & r.mask and k.role != PFN
+                                                    for k in kept):
+                continue
+            kept.append(r)
+        rows = kept[::-1]
+        self.rows = rows
+        self.mbz = [r for r in rows if r.role == MBZ]
+        self.flags = [r for r in rows if r.role == FLAG]
+        self.ignored = [r for r in rows if r.role == IGNORED]
+        self.fields = [r for r in rows if r.role == FIELD]
+        self.pfn = [r for r in rows if r.role == PFN]
+        types = [r for r in rows if r.role == TYPE]
+        offsets = [r for r in rows if r.role == OFFSET]
+        self.type = types[0] if types else None
+        self.offset = offsets[0] if offsets else None
+        known = selector
+        for r in rows:
+            if r.role != MBZ:
+                known |= r.mask
+        self.known = known
+
+
+class Decoder:
+    """A profile compiled to masks: decode one raw entry at one level."""
+
+    def __init__(self, profile: Profile, level: str = "pte") -> None:
+        if level not in LEVELS:
+            raise ValueError(f"level {level!r}: only {', '.join(LEVELS)} is decoded")
+        self.profile = profile
+        self.level = level
+        layout = layout_for(profile.arch)
+        self.layout = layout
+        kv = profile.kernel
+        self.page_shift = profile.page_shift
+
+        presence = [p for p in layout.presence if p.era.contains(kv) and self._gate(p.gate)]
+        if not presence:
+            raise AssertionError(f"{profile.arch} {kv.text}: no presence rule")
+        self.presence = presence[-1]  # the later (more specific) rule wins
+        pr = self.presence
+        self.none_mask = U64 & ~pr.none_ignores
+        self.valid = pr.valid
+        self.present_invalid = pr.present_invalid
+
+        in_era = [self._resolve_row(r) for r in layout.bits if r.era.contains(kv)]
+        self.rows = [r for r in in_era if self._gate(r.gate)]
+        self.gated_off = [r for r in in_era if not self._gate(r.gate)]
+        selector = pr.valid | pr.present_invalid
+        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms], selector)
+                      for f in (PRESENT, PROTNONE, SWAP)}
+        sw = self.forms[SWAP]
+        if sw.type is None or sw.offset is None:
+            raise AssertionError(f"{profile.arch} {kv.text}: no swap type/offset rows")
+        self.type_lo, self.type_mask = sw.type.lo, (1 << sw.type.width) - 1
+        self.off_lo, self.off_mask = sw.offset.lo, (1 << sw.offset.width) - 1
+        self.off_inverted = sw.offset.inverted
+        self.off_field = sw.offset.mask
+
+        # swap types: special ones count up from MAX_SWAPFILES in table order (swap.h)
+        specials = [t for t in SWAP_TYPES
+                    if t.era.contains(kv) and (t.gate is None or profile.has(t.gate))]
+        self.max_swapfiles = (1 << 5) - len(specials)
+        self.types = {self.max_swapfiles + i: t for i, t in enumerate(specials)}
+
+        self.marker_bits = [m for m in MARKER_BITS if m.era.contains(kv)]
+        self.marker_mask = sum(1 << m.bit for m in self.marker_bits if m.in_page_tables)
+
+        self.physmem_bits = self._physmem_bits()
+        self.swp_pfn_bits = self.physmem_bits - self.page_shift
+        self.swp_pfn_mask = (1 << self.swp_pfn_bits) - 1
+        self.migration_ad = profile.has("migration_ad")
+        self.pfn_masked = profile.has("swp_pfn_mask")
+
+        self.derived = [d for d in layout.derived]
+        self.special_values = self._special_values()
+        self.payload_sig = (tuple((r.lo, r.hi, r.pa_lo) for r in self.forms[PRESENT].pfn),
+                            self.page_shift, pr.invert_pfn, (self.off_lo, self.off_mask,
+                            self.off_inverted), self.swp_pfn_bits, self.pfn_masked)
+        self.lp_mask = self._low_payload_mask()
+
+    # --- compiling ------------------------------------------------------------------------
+    def _gate(self, gate: str | None) -> bool:
+        if gate is None:
+            return True
+        neg = gate.startswith("!")
+        return self.profile.has(gate.lstrip("!")) != neg
+
+    def _resolve_row(self, r: Bits) -> Bits:
+        if r.lo_is_page_shift:
+            ps = self.profile.page_shift
+            return replace(r, lo=ps, pa_lo=ps)
+        if r.role == PFN and r.pa_lo is None:
+            return replace(r, pa_lo=r.lo)
+        return r
+
+    def _physmem_bits(self) -> int:
+        kv = self.profile.kernel
+        for era, levels, bits in self.layout.physmem:
+            if era.contains(kv) and levels in (None, self.profile.levels):
+                return bits if bits is not None else self.profile.pa_bits
+        raise AssertionError(f"no MAX_PHYSMEM_BITS row for {self.profile.label()}")
+
+    def _low_payload_mask(self) -> int:
+        """Raw bits that carry only numbers no check looks at: PFN bits 0-31 of present
+        entries that are also swap-offset bits 8-31.  Values differing only there share a
+        reading (see :class:`Classifier`)."""
+        present = 0
+        for r in self.forms[PRESENT].pfn:
+            for raw in range(r.lo, r.hi + 1):
+                pfn_bit = r.pa_lo + (raw - r.lo) - self.page_shift
+                if 0 <= pfn_bit < 32:
+                    present |= 1 << raw
+        swap = 0
+        for off_bit in range(8, 32):
+            swap |= 1 << (self.off_lo + off_bit)
+        return present & swap
+
+    def _special_values(self) -> dict[int, str]:
+        """The uffd-wp encodings of the 2021 proposals, computed from the layout rows."""
+        scheme = self.profile.scheme
+        if scheme == "special-pte":
+            rows = [r for r in self.forms[SWAP].flags if r.name == "SWP_UFFD_WP"]
+            return {rows[0].mask: "special_pte"} if rows else {}
+        if scheme == "swp-type1":
+            return {self.swp_entry_to_pte(1, 0): "swp_type1"}
+        return {}
+
+    # --- the kernel's predicates and accessors ----------------------------------------------
+    def pte_none(self, pte: int) -> bool:
+        """pte_none(): x86 ignores A/D (KNL erratum); arm64 compares with 0."""
+        return not pte & self.none_mask
+
+    def pte_valid(self, pte: int) -> bool:
+        return bool(pte & self.valid)
+
+    def pte_present(self, pte: int) -> bool:
+        """pte_present(): valid, or present-but-invalid (PROT_NONE / NUMA hinting)."""
+        return bool(pte & (self.valid | self.present_invalid))
+
+    def pte_protnone(self, pte: int) -> bool:
+        """pte_protnone() with CONFIG_NUMA_BALANCING (the generic fallback returns 0)."""
+        pr = self.presence
+        return (bool(pte & pr.present_invalid) and (pte & pr.protnone_mask) == pr.protnone_want
+                and self.profile.has("numa_balancing"))
+
+    def is_swap_pte(self, pte: int) -> bool:
+        """is_swap_pte() (swapops.h; mainline: !pte_none && !pte_present via softleaf)."""
+        return not self.pte_none(pte) and not self.pte_present(pte)
+
+    def swp_type_raw(self, pte: int) -> int:
+        """__swp_type(): the arch's type field."""
+        return (pte >> self.type_lo) & self.type_mask
+
+    def swp_offset(self, pte: int) -> int:
+        """__swp_offset(): the arch's offset field (x86 L1TF: stored inverted)."""
+        raw = (pte >> self.off_lo) & self.off_mask
+        return raw ^ self.off_mask if self.off_inverted else raw
+
+    @staticmethod
+    def swp_entry(swp_type: int, offset: int) -> int:
+        """swp_entry(): the arch-independent swp_entry_t value."""
+        return (swp_type << SWP_TYPE_SHIFT) | (offset & SWP_OFFSET_MASK)
+
+    def swp_entry_to_pte(self, swp_type: int, offset: int) -> int:
+        """__swp_entry(): type and offset placed in the arch's swap PTE (no flag bits)."""
+        off = (offset ^ self.off_mask) if self.off_inverted else offset
+        return ((swp_type & self.type_mask) << self.type_lo) | ((off & self.off_mask) << self.off_lo)
+
+    def swp_offset_pfn(self, offset: int) -> int:
+        """swp_offset_pfn(): 6.1+ masks with SWP_PFN_MASK; before, the whole offset."""
+        return offset & self.swp_pfn_mask if self.pfn_masked else offset
+
+    def phys_addr(self, pte: int, form: str = PRESENT) -> int:
+        """pte_pfn() << PAGE_SHIFT, assembled from the PFN rows (x86 L1TF: PROT_NONE
+        entries hold the address inverted, pgtable-invert.h)."""
+        if form == PROTNONE and self.presence.invert_pfn:
+            pte = ~pte & U64
+        pa = 0
+        for r in self.forms[form if form in (PRESENT, PROTNONE) else PRESENT].pfn:
+            pa |= ((pte >> r.lo) & ((1 << r.width) - 1)) << r.pa_lo
+        return pa
+
+    # --- classification -------------------------------------------------------------------
+    def classify(self, pte: int) -> Reading:
+        """The reading of one raw value (payload-independent part)."""
+        if self.pte_none(pte):
+            return self._none(pte)
+        special = self.special_values.get(pte)
+        if special is not None:
+            return self._special(pte, special)
+        if pte & self.valid:
+            return self._present(pte, PRESENT)
+        if pte & self.present_invalid:
+            return self._present(pte, PROTNONE)
+        return self._swap(pte)
+
+    def decode(self, pte: int, token: str | None = None) -> Entry:
+        return Entry(pte, self.classify(pte), self, token)
+
+    def _base_predicates(self, pte: int) -> dict[str, bool]:
+        return {
+            "pte_none": self.pte_none(pte),
+            "pte_present": self.pte_present(pte),
+            "pte_protnone": self.pte_protnone(pte),
+            "is_swap_pte": self.is_swap_pte(pte),
+        }
+
+    def _none(self, pte: int) -> Reading:
+        flags = tuple(r.name for r in self.forms[SWAP].ignored if pte & r.mask)
+        notes = ()
+        if flags:
+            notes = (f"{'/'.join(flags)} set on an empty entry: pte_none() ignores them "
+                     "(Knights Landing erratum, _PAGE_KNL_ERRATUM_MASK)",)
+        return Reading(state="none", form="none", flags=flags,
+                       predicates=self._base_predicates(pte), notes=notes)
+
+    def _explain_bit(self, bit: int, form: str) -> str:
+        """Why a set bit has no meaning here: a must-be-zero row, another era's or a
+        gated-off row, or none."""
+        for r in self.forms[form].mbz:
+            if r.lo <= bit <= r.hi:
+                return f"bit {bit} set: {r.macro} — {r.meaning}"
+        for r in self.gated_off:
+            if form in r.forms and r.lo <= bit <= r.hi:
+                gate = r.gate.lstrip("!")
+                return (f"bit {bit} set: {r.macro} needs {gate.replace('_', '-')} support, "
+                        f"which this profile lacks")
+        others = [r for r in self.layout.bits
+                  if form in r.forms and r.lo <= bit <= r.hi and not r.lo_is_page_shift
+                  and not r.era.contains(self.profile.kernel)]
+        if others:
+            r = others[0]
+            return (f"bit {bit} set: {r.macro} only in {r.era.label()}, "
+                    f"not in {self.profile.kernel.short}")
+        return f"bit {bit} set: no meaning in this profile's {form} entries"
+
+    def _flag_names(self, pte: int, form: Form) -> tuple[str, ...]:
+        return tuple(r.name for r in form.flags if pte & r.mask)
+
+    def _derived(self, derived, names: set[str]) -> dict[str, bool | None]:
+        out: dict[str, bool | None] = {}
+        for d in derived:
+            if d.gate is not None and not self.profile.has(d.gate):
+                out[d.name] = None
+                continue
+            out[d.name] = any(all((n[1:] not in names) if n.startswith("!") else (n in names)
+                                  for n in conj) for conj in d.any_of)
+        return out
+
+    def _present(self, pte: int, form_name: str) -> Reading:
+        form = self.forms[form_name]
+        flags = self._flag_names(pte, form)
+        names = set(flags)
+        fields = tuple((r.name, (pte >> r.lo) & ((1 << r.width) - 1),
+                        dict(r.values).get((pte >> r.lo) & ((1 << r.width) - 1)))
+                       for r in form.fields)
+        problems: list[str] = []
+        notes: list[str] = []
+        unknown = pte & ~form.known & U64
+        for bit in _bits_of(unknown):
+            problems.append(self._explain_bit(bit, form_name))
+        pa = self.phys_addr(pte, form_name)
+        if pa >> self.physmem_bits:
+            problems.append(
+                f"physical address above MAX_PHYSMEM_BITS ({self.physmem_bits}): not memory "
+                "this kernel manages"
+                + (" (on SME/SEV or TDX guests the top bit may be the encryption/shared bit)"
+                   if self.profile.arch == "x86_64" else ""))
+        derived = self._derived(self.derived, names)
+        preds = self._base_predicates(pte)
+        for d in self.derived:
+            if derived[d.name] is not None:
+                preds[d.kernel] = bool(derived[d.name])
+        state, subtype = "present", None
+        if form_name == PROTNONE:
+            pr = self.presence
+            if (pte & pr.protnone_mask) == pr.protnone_want:
+                state = "protnone"
+                if not self.profile.has("numa_balancing"):
+                    notes.append("pte_protnone() is 0 without CONFIG_NUMA_BALANCING; the entry "
+                                 "is still a present PROT_NONE mapping")
+                if pr.invert_pfn:
+                    notes.append("PFN stored inverted (L1TF, pgtable-invert.h)")
+            else:
+                subtype = "present_invalid"
+                notes.append("present but invalid and not PROT_NONE: pmd_mkinvalid() makes such "
+                             "entries during THP splits; the kernel does not make them at PTE level")
+        elif self.profile.arch == "arm64" and (pte & 0b11) == 0b01:
+            problems.append("bits[1:0] = 01 is reserved at level 3 (a block descriptor exists "
+                            "only above level 3): the MMU faults on it")
+        uffd_wp = derived.get("uffd_wp")
+        return Reading(state=state, form=form_name, subtype=subtype, flags=flags, fields=fields,
+                       uffd_wp=uffd_wp, soft_dirty=derived.get("soft_dirty"),
+                       write=derived.get("write"), dirty=derived.get("dirty"),
+                       young=derived.get("young"), predicates=preds,
+                       problems=tuple(problems), notes=tuple(notes), payload="pa")
+
+    def _special(self, pte: int, scheme: str) -> Reading:
+        preds = self._base_predicates(pte)
+        if scheme == "special_pte":
+            preds["pte_swp_uffd_wp"] = True
+            preds["pte_swp_uffd_wp_special"] = True
+            note = ("Peter Xu's 2021 uffd-wp series (v2-v5): UFFD_WP_SWP_PTE_SPECIAL, the PTE with "
+                    "only the swap uffd-wp bit set; never passed to pte_to_swp_entry()")
+            return Reading(state="marker", form="special", subtype="special_pte",
+                           markers=("UFFD_WP",), flags=("SWP_UFFD_WP",), uffd_wp=True,
+                           predicates=preds, notes=(note,))
+        note = ("Hugh Dickins' 2021 proposal: swp_entry(1, 0) marks uffd-wp; slot 0 of a swap "
+                "file is its header, so it is never a swapped-out page")
+        preds["pte_swp_uffd_wp"] = False
+        return Reading(state="marker", form="special", subtype="swp_type1", swp_type=1,
+                       markers=("UFFD_WP",), uffd_wp=True, predicates=preds, notes=(note,),
+                       payload="offset")
+
+    def _swap(self, pte: int) -> Reading:
+        form = self.forms[SWAP]
+        flags = self._flag_names(pte, form)
+        ignored = tuple(r.name for r in form.ignored if pte & r.mask)
+        names = set(flags)
+        problems: list[str] = []
+        invalid: list[str] = []
+        notes: list[str] = []
+        for bit in _bits_of(pte & ~form.known & U64):
+            invalid.append(self._explain_bit(bit, SWAP).replace(
+                "no meaning in this profile's swap entries", "must be 0 in a swap entry"))
+        if ignored:
+            notes.append(f"{'/'.join(ignored)} set: ignored in swap entries (Knights Landing "
+                         "erratum may set A/D on non-present entries)")
+        swp_type = self.swp_type_raw(pte)
+        offset = self.swp_offset(pte)
+        derived = self._derived(SWAP_DERIVED, names)
+        preds = self._base_predicates(pte)
+        for d in SWAP_DERIVED:
+            if derived[d.name] is not None:
+                preds[d.kernel] = bool(derived[d.name])
+        kind = self.types.get(swp_type)
+        fields: dict = dict(uffd_wp=derived["uffd_wp"], soft_dirty=derived["soft_dirty"],
+                            exclusive=derived["exclusive"])
+        state, subtype, type_name, markers, payload = "swap", None, None, (), "offset"
+        if kind is None:
+            if swp_type >= 1 << 5:
+                invalid.append(f"swap type {swp_type} does not exist: swp_type is 5 bits "
+                               "(MAX_SWAPFILES_SHIFT), this layout's field is wider")
+            else:
+                type_name = f"swap device {swp_type}"
+                if offset >= SWAP_OFFSET_LIMIT:
+                    invalid.append("swap offset ≥ 2^32: no swap device has that many slots "
+                                   "(swap_header.last_page is 32 bits)")
+                elif offset == 0:
+                    problems.append("swap offset 0 is the swap header, never a swapped-out page")
+        else:
+            state, subtype, type_name = kind.state, kind.subtype, kind.name
+            preds.update(self._type_predicates(kind))
+            # A predicate means something only where the kernel writes that flag bit.
+            allowed = SWAP_FLAGS_ALLOWED[kind.state]
+            for key, flag in (("uffd_wp", "SWP_UFFD_WP"), ("soft_dirty", "SWP_SOFT_DIRTY"),
+                              ("exclusive", "SWP_EXCLUSIVE")):
+                if flag not in allowed:
+                    fields[key] = None
+            stray = [f for f in flags if f not in allowed]
+            if stray:
+                problems.append(f"{', '.join(stray)} set on a {kind.state} entry: the kernel "
+                                f"never sets {'it' if len(stray) == 1 else 'them'} there")
+            if kind.state == "marker":
+                markers, bad = self._markers(offset)
+                invalid.extend(bad)
+                fields["uffd_wp"] = "UFFD_WP" in markers
+            else:
+                payload = "pfn"
+                invalid.extend(self._pfn_checks(offset, kind, fields))
+                if kind.state in ("migration", "device"):
+                    fields["write"] = kind.writable
+        if invalid:
+            # payload-free text: readings are shared by values with other offsets
+            notes.insert(0, f"read as the kernel would: {state}"
+                         + (f"/{subtype}" if subtype else "") + f", swap type {swp_type}")
+            state = "invalid"
+        return Reading(state=state, form=SWAP, subtype=subtype, swp_type=swp_type,
+                       type_name=type_name, markers=markers, flags=flags + ignored,
+                       predicates=preds, problems=tuple(invalid + problems), notes=tuple(notes),
+                       payload=payload, **fields)
+
+    def _type_predicates(self, kind) -> dict[str, bool]:
+        s, sub = kind.state, kind.subtype
+        return {
+            "is_migration_entry": s == "migration",
+            "is_writable_migration_entry": sub == "migration_write",
+            "is_device_private_entry": sub.startswith("device_private"),
+            "is_device_exclusive_entry": sub.startswith("device_exclusive"),
+            "is_hwpoison_entry": s == "hwpoison",
+            "is_pte_marker_entry": s == "marker",
+            "is_pfn_swap_entry": kind.has_pfn and s != "swapin_error",
+        }
+
+    def _markers(self, offset: int) -> tuple[tuple[str, ...], list[str]]:
+        """pte_marker_get(): the offset's marker bits, and what is wrong with the rest."""
+        names = tuple(m.name for m in self.marker_bits
+                      if m.in_page_tables and offset >> m.bit & 1)
+        bad: list[str] = []
+        outside = offset & ~self.marker_mask
+        for m in self.marker_bits:
+            if not m.in_page_tables and outside >> m.bit & 1:
+                bad.append(f"marker bit {m.bit} is {m.macro}: {m.meaning}")
+                outside &= ~(1 << m.bit)
+        if outside:
+            bad.append(f"marker bits outside PTE_MARKER_MASK ({self.marker_mask:#x}) set: "
+                       f"{outside:#x}")
+        if not offset:
+            bad.append("PTE marker with no marker bits: the kernel never installs one")
+        return names, bad
+
+    def _pfn_checks(self, offset: int, kind, fields: dict) -> list[str]:
+        """swp_offset_pfn() and the migration A/D bits above SWP_PFN_BITS."""
+        bits = self.swp_pfn_bits
+        rest = offset >> bits if self.pfn_masked else offset >> bits
+        if kind.state == "migration" and self.migration_ad:
+            fields["young"] = bool(rest & 1)
+            fields["dirty"] = bool(rest & 2)
+            rest >>= 2
+            used = f"SWP_PFN_BITS ({bits}) + young/dirty"
+        else:
+            used = f"SWP_PFN_BITS ({bits} = MAX_PHYSMEM_BITS {self.physmem_bits} - PAGE_SHIFT)"
+        if rest:
+            return [f"offset bits above {used} set: not a PFN this kernel can hold"]
+        return []
+
+    def __repr__(self) -> str:
+        return f"<Decoder {self.profile.label()} {self.level}>"
+
+
+@lru_cache(maxsize=64)
+def decoder_for(profile: Profile, level: str = "pte") -> Decoder:
+    return Decoder(profile, level)
+
+
+class Classifier:
+    """A primary decoder plus the neighbours that supply alternatives, memoised by shape."""
+
+    MEMO_LIMIT = 1 << 16  # bounded: streams run in constant memory
+
+    def __init__(self, profile: Profile, level: str = "pte", alternatives: bool = True) -> None:
+        self.primary = decoder_for(profile, level)
+        #: (decoder, what differs, policy): "all" readings that differ are alternatives;
+        #: "wellformed" only valid ones (another page size or paging depth that cannot hold
+        #: this value is no news); "special" only a scheme's own marker value.
+        self.neighbours: list[tuple[Decoder, dict[str, str], str]] = []
+        if alternatives:
+            for q, differs in profile.neighbours():
+                policy = ("special" if "scheme" in differs else
+                          "wellformed" if differs.keys() & {"page_size", "levels", "pa_bits"}
+                          else "all")
+                self.neighbours.append((decoder_for(q, level), differs, policy))
+        lp = self.primary.lp_mask
+        for d, _, _ in self.neighbours:
+            lp &= d.lp_mask
+        self.lp = lp
+        self.nlp = U64 & ~lp
+        self.memo: dict[int, tuple[Reading, tuple]] = {}
+
+    @property
+    def profile(self) -> Profile:
+        return self.primary.profile
+
+    def key(self, pte: int) -> int:
+        lp = self.lp
+        low = pte & lp
+        cls = 0 if low == 0 else (1 if low == lp else 2)
+        return (pte & self.nlp) | (cls << 64)
+
+    def _miss(self, pte: int, key: int) -> tuple[Reading, tuple]:
+        r0 = self.primary.classify(pte)
+        sig0 = r0.signature()
+        groups: dict[tuple, list] = {}
+        for dec, differs, policy in self.neighbours:
+            r = dec.classify(pte)
+            if policy == "special" and r.form != "special":
+                continue  # a scheme only changes how its own marker value reads
+            if policy == "wellformed" and not r.wellformed:
+                continue
+            same = r.signature() == sig0
+            if same and dec.payload_sig == self.primary.payload_sig:
+                continue
+            gkey = (r.signature(), dec.payload_sig)
+            if gkey in groups:
+                groups[gkey][2].append(differs)
+            else:
+                groups[gkey] = [dec, r, [differs], same]
+        alts = tuple((d, r, tuple(diffs), same) for d, r, diffs, same in groups.values())
+        if len(self.memo) >= self.MEMO_LIMIT:
+            self.memo.clear()
+        rec = (r0, alts)
+        self.memo[key] = rec
+        return rec
+
+    def decode(self, pte: int, token: str | None = None) -> Entry:
+        lp = self.lp
+        low = pte & lp
+        key = (pte & self.nlp) | ((0 if low == 0 else (1 if low == lp else 2)) << 64)
+        rec = self.memo.get(key)
+        if rec is None:
+            rec = self._miss(pte, key)
+        return Entry(pte, rec[0], self.primary, token, rec[1])
+
+
+@lru_cache(maxsize=64)
+def classifier_for(profile: Profile, level: str = "pte", alternatives: bool = True) -> Classifier:
+    return Classifier(profile, level, alternatives)

@@ -1,0 +1,236 @@
+"""The result of a decode: a :class:`Reading` shared by every value of one shape, and an
+:class:`Entry` that adds the value (PFN, offset) on demand.
+
+A Reading holds what does not depend on the payload bits (state, type, flags, problems);
+values that differ only in their PFN or swap offset share one, which is what lets a stream
+of millions of entries decode at the speed of a dict lookup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .classify import Decoder
+    from .profile import Profile
+
+#: State names are part of the JSON interface.
+STATES = ("none", "present", "protnone", "swap", "migration", "device", "hwpoison",
+          "swapin_error", "marker", "invalid")
+
+#: Keys every JSON record has (the contract); tests pin them.
+RECORD_KEYS = ("input", "value", "arch", "kernel", "level", "state", "pfn", "swp_type",
+               "swp_offset", "swp_entry", "subtype", "markers", "flags", "uffd_wp",
+               "soft_dirty", "exclusive", "write", "dirty", "young", "problems", "alternatives")
+
+
+class Reading:
+    """What one shape of entry means under one profile (payload-independent)."""
+
+    __slots__ = ("state", "subtype", "form", "swp_type", "type_name", "markers", "flags",
+                 "fields", "uffd_wp", "soft_dirty", "exclusive", "write", "dirty", "young",
+                 "predicates", "problems", "notes", "payload", "wellformed")
+
+    def __init__(self, *, state: str, form: str, subtype: str | None = None,
+                 swp_type: int | None = None, type_name: str | None = None,
+                 markers: tuple[str, ...] = (), flags: tuple[str, ...] = (),
+                 fields: tuple[tuple[str, int, str | None], ...] = (),
+                 uffd_wp: bool | None = None, soft_dirty: bool | None = None,
+                 exclusive: bool | None = None, write: bool | None = None,
+                 dirty: bool | None = None, young: bool | None = None,
+                 predicates: dict[str, bool] | None = None, problems: tuple[str, ...] = (),
+                 notes: tuple[str, ...] = (), payload: str | None = None) -> None:
+        self.state = state
+        self.subtype = subtype
+        self.form = form  # none / present / protnone / swap / special
+        self.swp_type = swp_type
+        self.type_name = type_name
+        self.markers = markers
+        self.flags = flags
+        self.fields = fields  # (name, raw value, value name) of multi-bit fields
+        self.uffd_wp = uffd_wp
+        self.soft_dirty = soft_dirty
+        self.exclusive = exclusive
+        self.write = write
+        self.dirty = dirty
+        self.young = young
+        self.predicates = predicates or {}
+        self.problems = problems
+        self.notes = notes
+        #: how the value's payload reads: "pa" (present PFN), "pfn" (PFN in the swap
+        #: offset), "offset" (swap offset only), None (nothing more)
+        self.payload = payload
+        self.wellformed = state != "invalid" and not problems
+
+    def signature(self) -> tuple:
+        """What two readings must share to be the same reading (payload aside).  A
+        predicate the profile lacks (None) and one that is false read the same."""
+        fields = tuple(f for f in self.fields if f[1] or f[2] is not None)
+        return (self.state, self.subtype, self.swp_type, self.markers, self.flags, fields,
+                bool(self.uffd_wp), bool(self.soft_dirty), bool(self.exclusive),
+                bool(self.write), bool(self.dirty), bool(self.young), self.problems)
+
+
+class Entry:
+    """One raw value decoded under one profile (``uffdpte.decode`` returns these)."""
+
+    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs")
+
+    def __init__(self, value: int, reading: Reading, decoder: "Decoder", token: str | None = None,
+                 alts: tuple = (), differs: tuple[dict[str, str], ...] = ()) -> None:
+        self.value = value
+        self.reading = reading
+        self.decoder = decoder
+        self.input = token
+        self._alts = alts
+        self.differs = differs  # for an alternative: the profile dimensions that differ
+
+    # --- what the reading says ------------------------------------------------------------
+    @property
+    def profile(self) -> "Profile":
+        return self.decoder.profile
+
+    @property
+    def state(self) -> str:
+        return self.reading.state
+
+    @property
+    def subtype(self) -> str | None:
+        return self.reading.subtype
+
+    @property
+    def level(self) -> str:
+        return self.decoder.level
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return self.reading.flags
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        return self.reading.markers
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.reading.problems
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.reading.notes
+
+    @property
+    def predicates(self) -> dict[str, bool]:
+        return self.reading.predicates
+
+    @property
+    def swp_type(self) -> int | None:
+        return self.reading.swp_type
+
+    def __getattr__(self, name: str) -> Any:
+        # uffd_wp, soft_dirty, exclusive, write, dirty, young, type_name, fields, form
+        if name in Reading.__slots__:
+            return getattr(self.reading, name)
+        raise AttributeError(name)
+
+    # --- what the value adds --------------------------------------------------------------
+    @property
+    def phys_addr(self) -> int | None:
+        """The physical address of a present or PROT_NONE entry (pte_pfn << PAGE_SHIFT)."""
+        if self.reading.payload != "pa":
+            return None
+        return self.decoder.phys_addr(self.value, self.reading.form)
+
+    @property
+    def pfn(self) -> int | None:
+        payload = self.reading.payload
+        if payload == "pa":
+            return self.decoder.phys_addr(self.value, self.reading.form) >> self.decoder.page_shift
+        if payload == "pfn":
+            return self.decoder.swp_offset_pfn(self.swp_offset)
+        return None
+
+    @property
+    def swp_offset(self) -> int | None:
+        if self.reading.swp_type is None:
+            return None
+        return self.decoder.swp_offset(self.value)
+
+    @property
+    def swp_entry(self) -> int | None:
+        """The arch-independent swp_entry_t value (type << 58 | offset)."""
+        if self.reading.swp_type is None:
+            return None
+        return self.decoder.swp_entry(self.reading.swp_type, self.swp_offset)
+
+    @property
+    def alternatives(self) -> tuple["Entry", ...]:
+        """Readings under profiles the user did not pin that differ from this one."""
+        out = []
+        for decoder, reading, differs, same_reading in self._alts:
+            alt = Entry(self.value, reading, decoder, self.input, (), differs)
+            # A profile that reads the same shape but extracts the payload differently
+            # (another page size, another swap layout) differs only if the numbers do.
+            if not same_reading or alt.payload_key() != self.payload_key():
+                out.append(alt)
+        return tuple(out)
+
+    def payload_key(self) -> tuple:
+        # Present entries compare by physical address: the same PA is a different PFN
+        # under another page size, and that is not a different reading.
+        if self.reading.payload == "pa":
+            return ("pa", self.phys_addr)
+        return (self.pfn, self.swp_offset)
+
+    @property
+    def wellformed(self) -> bool:
+        return self.reading.wellformed
+
+    # --- output -----------------------------------------------------------------------------
+    def to_dict(self, *, alternatives: bool = True) -> dict[str, Any]:
+        r = self.reading
+        swp_entry = self.swp_entry
+        phys = self.phys_addr
+        d: dict[str, Any] = {
+            "input": self.input if self.input is not None else "0x%016x" % self.value,
+            "value": "0x%016x" % self.value,
+            "arch": self.decoder.profile.arch,
+            "kernel": self.decoder.profile.kernel.text,
+            "level": self.decoder.level,
+            "state": r.state,
+            "pfn": self.pfn,
+            "swp_type": r.swp_type,
+            "swp_offset": self.swp_offset,
+            "swp_entry": None if swp_entry is None else "0x%016x" % swp_entry,
+            "subtype": r.subtype,
+            "markers": list(r.markers),
+            "flags": list(r.flags),
+            "uffd_wp": r.uffd_wp,
+            "soft_dirty": r.soft_dirty,
+            "exclusive": r.exclusive,
+            "write": r.write,
+            "dirty": r.dirty,
+            "young": r.young,
+            "problems": list(r.problems),
+            "alternatives": [],
+            # additions beyond the contract
+            "phys_addr": None if phys is None else "0x%x" % phys,
+            "type_name": r.type_name,
+            "fields": {name: (label if label is not None else raw) for name, raw, label in r.fields},
+            "predicates": dict(r.predicates),
+            "notes": list(r.notes),
+            "config": self.decoder.profile.config_label,
+        }
+        if self.differs:
+            d["differs"] = [dict(x) for x in self.differs]
+        if alternatives:
+            d["alternatives"] = [a.to_dict(alternatives=False) for a in self.alternatives]
+        return d
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.pfn is not None:
+            extra = f" pfn={self.pfn:#x}"
+        elif self.swp_type is not None:
+            extra = f" type={self.swp_type} offset={self.swp_offset:#x}"
+        sub = f"/{self.subtype}" if self.subtype else ""
+        return f"<Entry 0x{self.value:016x} {self.state}{sub}{extra} ({self.profile.label()})>"

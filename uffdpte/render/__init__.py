@@ -1,0 +1,1 @@
+"""Renderers of decoded entries: plain lines (pipes), JSON Lines, rich (terminals)."""
