@@ -44,8 +44,29 @@ def test_decode_never_raises(i, value):
         assert d.swp_type_raw(value) == e.swp_type
 
 
+MEMO_PROFILES = [p for p in PROFILES if p.scheme == "marker"][::17]
+
+
+@st.composite
+def swap_shaped(draw):
+    """A profile and a swap-format value of any type with a wide offset: hits every
+    special type (markers, migration A/D bits) with payload in the memo's low bits."""
+    profile = draw(st.sampled_from(MEMO_PROFILES))
+    d = decoder_for(profile)
+    t = draw(st.integers(0, d.type_mask))
+    off = draw(st.integers(0, (1 << 40) - 1)) | draw(st.sampled_from([0, 1, 2, 4, 7, 8]))
+    return profile, d.swp_entry_to_pte(t, off) | draw(st.integers(0, 0xFF)) & ~d.valid
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from([p for p in PROFILES if p.scheme == "marker"][::17]), U64, U64)
+@given(swap_shaped(), U64)
+def test_shape_memo_is_exact_for_swap_shapes(pv, noise):
+    profile, v1 = pv
+    test_shape_memo_is_exact.hypothesis.inner_test(profile, v1, noise)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(MEMO_PROFILES), U64, U64)
 def test_shape_memo_is_exact(profile, v1, noise):
     """Two values with the same memo key decode identically, alternatives included."""
     memo = Classifier(profile)

@@ -452,9 +452,8 @@ class Decoder:
             if not m.in_page_tables and outside >> m.bit & 1:
                 bad.append(f"marker bit {m.bit} is {m.macro}: {m.meaning}")
                 outside &= ~(1 << m.bit)
-        if outside:
-            bad.append(f"marker bits outside PTE_MARKER_MASK ({self.marker_mask:#x}) set: "
-                       f"{outside:#x}")
+        if outside:  # (payload-free text: the offset itself is in swp_offset)
+            bad.append(f"marker bits outside PTE_MARKER_MASK ({self.marker_mask:#x}) set")
         if not offset:
             bad.append("PTE marker with no marker bits: the kernel never installs one")
         return names, bad
