@@ -23,7 +23,9 @@ from .layouts.model import (FIELD, FLAG, IGNORED, MBZ, OFFSET, PFN, PRESENT, PRO
 from .profile import Profile
 
 U64 = (1 << 64) - 1
-LEVELS = ("pte",)  # the levels decoded fully; upper levels come with their own tables
+#: page-table levels, top down; "pte" is decoded fully, the others with the PTE layout and a
+#: note until their own rows land (issue 10)
+LEVELS = ("pgd", "p4d", "pud", "pmd", "pte")
 
 
 def _bits_of(mask: int) -> list[int]:
@@ -75,7 +77,7 @@ class Decoder:
 
     def __init__(self, profile: Profile, level: str = "pte") -> None:
         if level not in LEVELS:
-            raise ValueError(f"level {level!r}: only {', '.join(LEVELS)} is decoded")
+            raise ValueError(f"level {level!r}: expected one of {', '.join(LEVELS)}")
         self.profile = profile
         self.level = level
         layout = layout_for(profile.arch)
@@ -233,6 +235,14 @@ class Decoder:
     # --- classification -------------------------------------------------------------------
     def classify(self, pte: int) -> Reading:
         """The reading of one raw value (payload-independent part)."""
+        r = self._classify(pte)
+        if self.level != "pte":
+            r.notes = r.notes + (f"{self.level} entry decoded with the PTE layout: "
+                                 f"{self.level}-level bits (table/leaf, PSE, block) are not "
+                                 "interpreted yet",)
+        return r
+
+    def _classify(self, pte: int) -> Reading:
         if self.pte_none(pte):
             return self._none(pte)
         special = self.special_values.get(pte)
