@@ -17,7 +17,7 @@ from functools import lru_cache
 from .entry import Entry, Reading
 from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
-                              SWAP_TYPES, SWP_OFFSET_MASK, SWP_TYPE_SHIFT)
+                              SWAP_TYPES, SWP_TYPE_SHIFTS)
 from .layouts.model import (FIELD, FLAG, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP,
                             TYPE, Bits)
 from .profile import Profile
@@ -97,8 +97,9 @@ class Decoder:
         in_era = [self._resolve_row(r) for r in layout.bits if r.era.contains(kv)]
         self.rows = [r for r in in_era if self._gate(r.gate)]
         self.gated_off = [r for r in in_era if not self._gate(r.gate)]
-        selector = pr.valid | pr.present_invalid
-        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms], selector)
+        # the bits that select a form are "known" only in that form
+        selector = {PRESENT: pr.valid, PROTNONE: pr.present_invalid, SWAP: 0}
+        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms], selector[f])
                       for f in (PRESENT, PROTNONE, SWAP)}
         sw = self.forms[SWAP]
         if sw.type is None or sw.offset is None:
@@ -114,6 +115,7 @@ class Decoder:
         self.max_swapfiles = (1 << 5) - len(specials)
         self.types = {self.max_swapfiles + i: t for i, t in enumerate(specials)}
 
+        self.swp_type_shift = [shift for era, shift in SWP_TYPE_SHIFTS if era.contains(kv)][-1]
         self.marker_bits = [m for m in MARKER_BITS if m.era.contains(kv)]
         self.marker_mask = sum(1 << m.bit for m in self.marker_bits if m.in_page_tables)
 
@@ -123,6 +125,19 @@ class Decoder:
         self.migration_ad = profile.has("migration_ad")
         self.pfn_masked = profile.has("swp_pfn_mask")
 
+        # PFN rows that hold the same address bits twice (arm64 6.9+, 64K pages, 52-bit PA:
+        # PA[49:48] sit in place and in bits 13:12; __phys_to_pte_val writes both)
+        self.pfn_overlaps: dict[str, list[tuple[Bits, Bits, int]]] = {}
+        for fname in (PRESENT, PROTNONE):
+            rows = self.forms[fname].pfn
+            pairs = []
+            for i, a in enumerate(rows):
+                for b in rows[i + 1:]:
+                    pa_a = ((1 << a.width) - 1) << a.pa_lo
+                    pa_b = ((1 << b.width) - 1) << b.pa_lo
+                    if pa_a & pa_b:
+                        pairs.append((a, b, pa_a & pa_b))
+            self.pfn_overlaps[fname] = pairs
         self.derived = [d for d in layout.derived]
         self.special_values = self._special_values()
         self.payload_sig = (tuple((r.lo, r.hi, r.pa_lo) for r in self.forms[PRESENT].pfn),
@@ -208,10 +223,13 @@ class Decoder:
         raw = (pte >> self.off_lo) & self.off_mask
         return raw ^ self.off_mask if self.off_inverted else raw
 
-    @staticmethod
-    def swp_entry(swp_type: int, offset: int) -> int:
+    def swp_entry(self, swp_type: int, offset: int) -> int:
         """swp_entry(): the arch-independent swp_entry_t value."""
-        return (swp_type << SWP_TYPE_SHIFT) | (offset & SWP_OFFSET_MASK)
+        return (swp_type << self.swp_type_shift) | (offset & ((1 << self.swp_type_shift) - 1))
+
+    def swp_entry_split(self, val: int) -> tuple[int, int]:
+        """swp_type(), swp_offset() of a swp_entry_t value."""
+        return val >> self.swp_type_shift, val & ((1 << self.swp_type_shift) - 1)
 
     def swp_entry_to_pte(self, swp_type: int, offset: int) -> int:
         """__swp_entry(): type and offset placed in the arch's swap PTE (no flag bits)."""
@@ -320,6 +338,13 @@ class Decoder:
         for bit in _bits_of(unknown):
             problems.append(self._explain_bit(bit, form_name))
         pa = self.phys_addr(pte, form_name)
+        src = ~pte & U64 if form_name == PROTNONE and self.presence.invert_pfn else pte
+        for a, b, overlap in self.pfn_overlaps[form_name]:
+            pa_a = ((src >> a.lo) & ((1 << a.width) - 1)) << a.pa_lo
+            pa_b = ((src >> b.lo) & ((1 << b.width) - 1)) << b.pa_lo
+            if (pa_a ^ pa_b) & overlap:
+                problems.append(f"address bits held twice ({a.macro} and {b.macro}) disagree: "
+                                "__phys_to_pte_val writes both")
         if pa >> self.physmem_bits:
             problems.append(
                 f"physical address above MAX_PHYSMEM_BITS ({self.physmem_bits}): not memory "

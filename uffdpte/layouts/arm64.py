@@ -40,12 +40,13 @@ LPA2_6_9 = Era(v("6.9"), None, f"{_PGT} __pte_to_phys/PTE_ADDR_LOW with ARM64_LP
 PRESENCE = (
     Presence(BEFORE_6_10, none_ignores=0, valid=1 << 0, present_invalid=1 << 58,
              protnone_mask=(1 << 0) | (1 << 58), protnone_want=1 << 58, invert_pfn=False,
-             source=f"{_PGT} pte_present = PTE_VALID | PTE_PROT_NONE; pte_protnone (6.1)"),
+             source=f"{_PGT} pte_present = PTE_VALID | PTE_PROT_NONE; pte_protnone (6.1)",
+             page=0b11),
     Presence(RELAYOUT_6_10, none_ignores=0, valid=1 << 0, present_invalid=1 << 11,
              # pte_protnone: present-invalid && !PTE_USER && PTE_UXN
              protnone_mask=(1 << 0) | (1 << 11) | (1 << 6) | (1 << 54),
              protnone_want=(1 << 11) | (1 << 54), invert_pfn=False,
-             source=f"{_PGT} pte_present_invalid, pte_protnone (6.12)"),
+             source=f"{_PGT} pte_present_invalid, pte_protnone (6.12)", page=0b11),
 )
 
 # --- MAIR slots (arch/arm64/include/asm/memory.h) ----------------------------------------

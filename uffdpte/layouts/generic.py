@@ -12,11 +12,19 @@ from .model import ALWAYS, Capability, Derived, Era, MarkerBit, SwapType, v
 
 #: MAX_SWAPFILES_SHIFT (include/linux/swap.h): 5 in every version the tables cover.
 MAX_SWAPFILES_SHIFT = 5
-#: SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT = 63 - 5 (swapops.h 6.1, 6.12,
-#: 7.2; leafops.h LEAF_TYPE_SHIFT in 6.19-rc4).
-SWP_TYPE_SHIFT = 58
-SWP_OFFSET_MASK = (1 << SWP_TYPE_SHIFT) - 1
-SWP_ENTRY_SOURCE = "include/linux/swapops.h swp_entry(): type << SWP_TYPE_SHIFT (58) | offset"
+#: swp_entry_t: type << SWP_TYPE_SHIFT | offset (include/linux/swapops.h; mainline
+#: leafops.h LEAF_TYPE_SHIFT).  The shift is what messages that print entry.val need.
+SWP_TYPE_SHIFTS: tuple[tuple[Era, int], ...] = (
+    (Era(None, v("3.5"), "swapops.h SWP_TYPE_SHIFT = BITS_PER_LONG - MAX_SWAPFILES_SHIFT",
+         verified=False), 59),
+    # minus RADIX_TREE_EXCEPTIONAL_SHIFT (2): swap entries lived in the page-cache radix tree
+    (Era(v("3.5"), v("4.20"), "swapops.h SWP_TYPE_SHIFT(e) = 64 - MAX_SWAPFILES_SHIFT - "
+         "RADIX_TREE_EXCEPTIONAL_SHIFT (3.5-4.19)", verified=False), 57),
+    # BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT = 63 - 5 (xarray, 3159f943aafd; 5.10, 6.1, 6.12, 7.2)
+    (Era(v("4.20"), None, "swapops.h SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT "
+         "(3159f943aafd, 4.20)", verified=False), 58),
+)
+SWP_TYPE_SHIFT = 58  # the current value, for documentation and tests
 
 #: A real swap device has fewer than 2^32 slots: union swap_header's last_page is 32 bits
 #: (include/linux/swap.h, unchanged since 2.6), and slot 0 is the header itself.

@@ -169,6 +169,8 @@ class Presence:
     source: str
     #: capability this rule needs ("!cap" for its absence), like a bit row's gate
     gate: str | None = None
+    #: the bits a valid page entry always has (x86 _PAGE_PRESENT; arm64 PTE_TYPE_PAGE = 0b11)
+    page: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,298 @@
+"""Encode: build any entry state as raw bits, the exact inverse of decode.
+
+Every bit comes from the rows the profile's :class:`~uffdpte.classify.Decoder` selected, so
+encode and decode cannot disagree on a position.  A spec the profile cannot represent is
+refused with the reason; every result is decoded again and must give the spec back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .classify import Decoder
+from .entry import Entry
+from .layouts.generic import SWAP_FLAGS_ALLOWED
+from .layouts.model import FIELD, FLAG, IGNORED, PFN, PRESENT, PROTNONE, SWAP
+
+#: swap-format states and the subtypes a spec may name for them
+SWAP_STATES = ("swap", "migration", "device", "hwpoison", "swapin_error", "marker")
+SUBTYPES = {
+    "migration": ("migration_read", "migration_read_exclusive", "migration_write"),
+    "device": ("device_private_read", "device_private_write", "device_exclusive_read",
+               "device_exclusive_write", "device_exclusive"),
+}
+#: spec booleans -> the swap flag row that carries them
+SWAP_FLAG_OF = {"uffd_wp": "SWP_UFFD_WP", "soft_dirty": "SWP_SOFT_DIRTY",
+                "exclusive": "SWP_EXCLUSIVE"}
+
+
+class EncodeError(ValueError):
+    """The profile cannot represent this spec (the message says why)."""
+
+
+@dataclass
+class Spec:
+    """What to build.  Fields a state does not use must stay unset."""
+
+    state: str
+    subtype: str | None = None
+    pfn: int | None = None
+    swp_type: int | None = None
+    offset: int | None = None
+    flags: tuple[str, ...] = ()  # kernel names: RW, NX, SWP_EXCLUSIVE, ...
+    fields: dict[str, int] = field(default_factory=dict)  # ATTRINDX=0, PKEY=3, ...
+    markers: tuple[str, ...] = ()
+    uffd_wp: bool = False
+    soft_dirty: bool = False
+    exclusive: bool = False
+    young: bool = False
+    dirty: bool = False
+
+
+def spec_of(e: Entry) -> Spec:
+    """The spec a decoded entry stands for (what encode needs to rebuild it)."""
+    r = e.reading
+    flags = tuple(f for f in r.flags)
+    fields = {name: raw for name, raw, _ in r.fields}
+    s = Spec(state=r.state, subtype=r.subtype, flags=flags, fields=fields, markers=r.markers)
+    if r.form in (PRESENT, PROTNONE):
+        s.pfn = e.pfn
+    elif r.form == "special":
+        s.flags = ()  # the scheme's value is the whole entry
+    elif r.form == SWAP:
+        if r.state == "swap":
+            s.swp_type, s.offset = r.swp_type, e.swp_offset
+        elif r.state != "marker":
+            s.pfn = e.pfn
+        s.young, s.dirty = bool(r.young) and r.state == "migration", bool(r.dirty) and r.state == "migration"
+    return s
+
+
+def _names(decoder: Decoder, form: str) -> dict[str, int]:
+    f = decoder.forms[form]
+    return {r.name: r.mask for r in f.rows if r.role in (FLAG, IGNORED)}
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _flag_bits(decoder: Decoder, form: str, flags: tuple[str, ...]) -> int:
+    names = _names(decoder, form)
+    bits = 0
+    for fl in flags:
+        key = fl.upper()
+        if key not in names:
+            raise EncodeError(f"flag {fl!r} is not a {form} bit under {decoder.profile.label()}"
+                              + _did_you_mean(key, sorted(names)))
+        bits |= names[key]
+    return bits
+
+
+def _field_bits(decoder: Decoder, form: str, fields: dict[str, int]) -> int:
+    rows = {r.name: r for r in decoder.forms[form].fields}
+    bits = 0
+    for name, value in fields.items():
+        r = rows.get(name.upper())
+        if r is None:
+            raise EncodeError(f"field {name!r} is not a {form} field under "
+                              f"{decoder.profile.label()}" + _did_you_mean(name.upper(), sorted(rows)))
+        if isinstance(value, str):
+            by_name = {label: raw for raw, label in r.values}
+            if value not in by_name:
+                raise EncodeError(f"{name}={value}: known values {', '.join(by_name) or 'numbers'}")
+            value = by_name[value]
+        if not 0 <= value < 1 << r.width:
+            raise EncodeError(f"{name}={value}: the field is {r.width} bits ({r.bits_label()})")
+        bits |= value << r.lo
+    return bits
+
+
+def _pa_bits(decoder: Decoder, form: str, pfn: int) -> int:
+    """Place pfn << PAGE_SHIFT into the PFN rows; refuse what they cannot hold."""
+    limit = decoder.physmem_bits - decoder.page_shift
+    if pfn < 0 or pfn >> limit:
+        raise EncodeError(f"PFN {pfn:#x} is above MAX_PHYSMEM_BITS - PAGE_SHIFT "
+                          f"({decoder.physmem_bits} - {decoder.page_shift} = {limit} bits)")
+    pa = pfn << decoder.page_shift
+    raw = 0
+    for r in decoder.forms[form].pfn:
+        raw |= ((pa >> r.pa_lo) & ((1 << r.width) - 1)) << r.lo
+    if decoder.phys_addr(raw, PRESENT) != pa:
+        raise EncodeError(f"PFN {pfn:#x}: the PFN rows of {decoder.profile.label()} cannot "
+                          "hold this address")
+    return raw
+
+
+def encode(spec: Spec, decoder: Decoder, *, allow_invalid: bool = False) -> int:
+    """Build the raw entry for ``spec`` under ``decoder``'s profile.
+
+    ``allow_invalid`` builds bits the kernel never writes (a swap offset no device reaches,
+    a flag on a kind of entry that never carries it) instead of refusing; the result then
+    decodes with problems.
+    """
+    raw = _build(spec, decoder, allow_invalid)
+    _verify(spec, decoder, raw, allow_invalid)
+    return raw
+
+
+def _build(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
+    state = spec.state
+    pr = d.presence
+    if state == "none":
+        return _flag_bits(d, SWAP, spec.flags) if spec.flags else 0
+    if state == "present" and spec.subtype != "present_invalid":
+        if spec.pfn is None:
+            raise EncodeError("present needs --pfn")
+        raw = (pr.page or pr.valid) | _flag_bits(d, PRESENT, spec.flags)
+        raw |= _field_bits(d, PRESENT, spec.fields) | _pa_bits(d, PRESENT, spec.pfn)
+        return raw
+    if state == "protnone" or (state == "present" and spec.subtype == "present_invalid"):
+        # present-invalid form: PROT_NONE, or (arm64 6.10+) an invalidated entry that is not
+        if spec.pfn is None:
+            raise EncodeError(f"{state} needs --pfn")
+        raw = _flag_bits(d, PROTNONE, spec.flags) | _field_bits(d, PROTNONE, spec.fields)
+        if not raw & pr.present_invalid:  # (3.16-3.19 NUMA: either bit 8 or bit 9 will do)
+            raw |= pr.present_invalid & -pr.present_invalid
+        raw &= ~pr.valid
+        if state == "protnone":
+            raw |= pr.protnone_want
+        if state == "protnone" and (raw & pr.protnone_mask) != pr.protnone_want:
+            clash = (raw ^ pr.protnone_want) & pr.protnone_mask
+            raise EncodeError(f"bits {clash:#x} conflict with pte_protnone() under "
+                              f"{d.profile.label()} ({pr.source})")
+        pa = _pa_bits(d, PROTNONE, spec.pfn)
+        if pr.invert_pfn:  # L1TF: the PFN field holds ~pfn (pgtable-invert.h)
+            mask = sum(r.mask for r in d.forms[PROTNONE].pfn)
+            pa ^= mask
+        return raw | pa
+    if state in SWAP_STATES:
+        return _build_swap(spec, d, allow_invalid)
+    raise EncodeError(f"unknown state {state!r} (states: none, present, protnone, "
+                      f"{', '.join(SWAP_STATES)})")
+
+
+def _type_for(spec: Spec, d: Decoder) -> int:
+    state = spec.state
+    want = spec.subtype or {"hwpoison": "hwpoison", "marker": "pte_marker",
+                            "swapin_error": "swapin_error"}.get(state)
+    if state in SUBTYPES and want not in SUBTYPES[state]:
+        raise EncodeError(f"{state} needs a subtype: {', '.join(SUBTYPES[state])}")
+    for n, t in d.types.items():
+        if t.state == state and t.subtype == want:
+            return n
+    reasons = {"marker": "PTE markers need 5.19+ (and userfaultfd-wp before 6.2)",
+               "swapin_error": "SWP_SWAPIN_ERROR exists only in 5.19-6.1",
+               "hwpoison": "SWP_HWPOISON needs CONFIG_MEMORY_FAILURE",
+               "migration": "migration types need CONFIG_MIGRATION (read-exclusive: 5.19+)",
+               "device": "device types need CONFIG_DEVICE_PRIVATE (4.14+; exclusive 5.14+, "
+                         "one SWP_DEVICE_EXCLUSIVE from 6.15)"}
+    raise EncodeError(f"no {want} swap type under {d.profile.label()}: {reasons[state]}")
+
+
+def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
+    state = spec.state
+    if (state == "marker" and d.special_values and spec.markers == ("UFFD_WP",)
+            and not spec.flags and not (spec.soft_dirty or spec.exclusive)):
+        return next(iter(d.special_values))  # the scheme's own uffd-wp encoding
+    flags = set(f.upper() for f in spec.flags)
+    for key, flag in SWAP_FLAG_OF.items():
+        if getattr(spec, key):
+            flags.add(flag)
+    names = _names(d, SWAP)
+    for flag in sorted(flags):
+        if flag not in names:
+            raise EncodeError(_missing_flag(flag, d))
+    allowed = SWAP_FLAGS_ALLOWED[state]
+    stray = sorted(f for f in flags if f.startswith("SWP_") and f not in allowed)
+    if stray and not allow_invalid:
+        raise EncodeError(f"{', '.join(stray)} on a {state} entry: the kernel never sets "
+                          f"{'it' if len(stray) == 1 else 'them'} there (--allow-invalid builds it)")
+    if state == "swap":
+        if spec.swp_type is None or spec.offset is None:
+            raise EncodeError("swap needs --type and --offset")
+        t, offset = spec.swp_type, spec.offset
+        if not 0 <= t < d.max_swapfiles:
+            what = d.types.get(t)
+            raise EncodeError(f"swap type {t} is " + (f"{what.name} under {d.profile.label()}: a "
+                              "special type, not a swap device" if what else
+                              "out of range (MAX_SWAPFILES_SHIFT is 5)"))
+        limit = d.off_mask
+        if not 0 <= offset <= limit:
+            raise EncodeError(f"offset {offset:#x} is wider than the profile's "
+                              f"{limit.bit_length()}-bit swap offset field")
+        if not allow_invalid and (offset == 0 or offset >> 32):
+            raise EncodeError("offset 0 is the swap header and no swap device has 2^32 slots: "
+                              "the kernel never writes this (--allow-invalid builds it)")
+    else:
+        t = _type_for(spec, d)
+        if state == "marker":
+            offset = _marker_bits(spec.markers, d)
+        else:
+            if spec.pfn is None:
+                raise EncodeError(f"{state} needs --pfn")
+            bits = d.swp_pfn_bits if d.pfn_masked else d.physmem_bits - d.page_shift
+            if not 0 <= spec.pfn < 1 << bits:
+                raise EncodeError(f"PFN {spec.pfn:#x} is above SWP_PFN_BITS ({bits} = "
+                                  f"MAX_PHYSMEM_BITS {d.physmem_bits} - PAGE_SHIFT "
+                                  f"{d.page_shift})")
+            offset = spec.pfn
+            if spec.young or spec.dirty:
+                if state != "migration" or not d.migration_ad:
+                    raise EncodeError(
+                        "young/dirty are cached only in migration entries, 6.1+, when "
+                        "arch_max_swapfile_size allows (not under "
+                        f"{d.profile.label()})" if state == "migration" else
+                        f"young/dirty are cached only in migration entries, not {state}")
+                offset |= int(spec.young) << d.swp_pfn_bits | int(spec.dirty) << (d.swp_pfn_bits + 1)
+    raw = d.swp_entry_to_pte(t, offset)
+    for flag in flags:
+        raw |= names[flag]
+    return raw
+
+
+def _missing_flag(flag: str, d: Decoder) -> str:
+    arch, kv = d.profile.arch, d.profile.kernel.short
+    why = {
+        "SWP_UFFD_WP": ("userfaultfd-wp needs HAVE_ARCH_USERFAULTFD_WP (x86_64 5.7+, arm64 "
+                        "6.10+) and USERFAULTFD"),
+        "SWP_SOFT_DIRTY": ("soft-dirty needs MEM_SOFT_DIRTY, which only x86 can enable"),
+        "SWP_EXCLUSIVE": "the swap exclusive bit arrived in 5.19",
+    }.get(flag, "no such swap-entry bit")
+    return f"{flag} is not representable on {arch} {kv}: {why}"
+
+
+def _marker_bits(markers: tuple[str, ...], d: Decoder) -> int:
+    if not markers:
+        raise EncodeError("a marker needs at least one marker bit (--uffd-wp, --poisoned, --guard)")
+    known = {m.name: m for m in d.marker_bits}
+    bits = 0
+    for name in markers:
+        m = known.get(name.upper())
+        if m is None or not m.in_page_tables:
+            raise EncodeError(f"marker {name} is not defined in {d.profile.kernel.short} "
+                              f"(defined: {', '.join(k for k, x in known.items() if x.in_page_tables) or 'none'})")
+        bits |= 1 << m.bit
+    return bits
+
+
+def _verify(spec: Spec, d: Decoder, raw: int, allow_invalid: bool) -> None:
+    """Decode the result: it must give the spec back (encode and decode share the rows)."""
+    e = d.decode(raw)
+    r = e.reading
+    if allow_invalid and not r.wellformed:
+        return
+    if spec.subtype == "present_invalid" and r.subtype != "present_invalid":
+        raise EncodeError("an invalidated present entry needs bits that keep it from reading "
+                          "as PROT_NONE (pte_protnone)")
+    want_state = spec.state
+    got = (r.state, e.pfn if spec.pfn is not None else None,
+           r.markers if spec.markers else ())
+    want = (want_state, spec.pfn, tuple(m.upper() for m in spec.markers))
+    problems = list(r.problems)
+    if got != want or (spec.subtype and r.subtype != spec.subtype and r.form != "special") or \
+            problems:
+        detail = "; ".join(problems) if problems else f"it decodes as {r.state}/{r.subtype}"
+        raise EncodeError(f"not representable as asked: {detail}")
