@@ -118,17 +118,24 @@ def test_refusals_say_why(spec, opts, reason):
 PROFILES = all_profiles()
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(st.integers(0, len(PROFILES) - 1), st.integers(0, (1 << 64) - 1), st.data())
 def test_raw_round_trip(i, value, data):
-    """encode(decode(raw)) == raw for every raw value that decodes without problems."""
-    d = decoder_for(PROFILES[i])
+    """encode(decode(raw)) == raw for every raw value that decodes without problems, at
+    every level."""
+    level = data.draw(st.sampled_from(["pte", "pte", "pmd", "pud", "p4d", "pgd"]))
+    d = decoder_for(PROFILES[i], level)
     # Bias towards well-formed shapes: keep only the bits some row of one form defines.
-    form = data.draw(st.sampled_from(["present", "protnone", "swap", "raw"]))
+    form = data.draw(st.sampled_from(["present", "protnone", "swap", "table", "raw"]))
     if form != "raw":
         value &= d.forms[form].known
         if form == "present":
             value |= d.presence.page or d.presence.valid
+            if d.presence.table:
+                mask, want = d.presence.table
+                value = (value & ~mask) | d.presence.valid | (mask & ~want)
+        elif form == "table":
+            value |= d.presence.table_bits or d.presence.valid
         elif form == "protnone":
             value = (value | d.presence.present_invalid | d.presence.protnone_want) & ~d.presence.valid
         else:

@@ -30,10 +30,13 @@ def test_there_are_many_profiles():
     assert {p.arch for p in PROFILES} == {"x86_64", "arm64"}
 
 
+LEVEL = st.sampled_from(["pte", "pte", "pmd", "pud", "p4d", "pgd"])
+
+
 @settings(max_examples=1500, deadline=None)
-@given(profile_index, interesting)
-def test_decode_never_raises(i, value):
-    d = decoder_for(PROFILES[i])
+@given(profile_index, interesting, LEVEL)
+def test_decode_never_raises(i, value, level):
+    d = decoder_for(PROFILES[i], level)
     e = d.decode(value)
     assert e.state in STATES
     rec = e.to_dict()
@@ -98,8 +101,15 @@ def test_json_record_types(i, value):
     jsonl.line(classifier_for(PROFILES[i], "pte", False).decode(value))
 
 
-def test_decoders_compile_for_every_profile():
+def test_decoders_compile_for_every_profile_and_level():
     for p in PROFILES:
-        d = Decoder(p)
-        assert d.max_swapfiles + len(d.types) == 32
-        assert d.lp_mask, p.label()
+        for level in ("pte", "pmd", "pud", "p4d", "pgd"):
+            d = Decoder(p, level)
+            assert d.max_swapfiles + len(d.types) == 32
+            assert d.lp_mask, (p.label(), level)
+            # every bit that selects a form is named by one of its rows (else encode loses it)
+            for form, sel in (("present", d.presence.valid),
+                              ("protnone", d.presence.present_invalid)):
+                named = sum(r.mask for r in d.forms[form].rows)
+                if d.forms[form].rows:
+                    assert sel & ~named == 0, (p.label(), level, form, hex(sel & ~named))

@@ -18,14 +18,22 @@ from .entry import Entry, Reading
 from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
                               SWAP_TYPES, SWP_TYPE_SHIFTS)
-from .layouts.model import (FIELD, FLAG, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP,
-                            TYPE, Bits)
+from .layouts.model import (FIELD, FLAG, IGNORED, LEVEL_NAMES, MBZ, OFFSET, PFN, PRESENT,
+                            PROTNONE, SWAP, TABLE, TYPE, Bits)
 from .profile import Profile
 
 U64 = (1 << 64) - 1
-#: page-table levels, top down; "pte" is decoded fully, the others with the PTE layout and a
-#: note until their own rows land (issue 10)
-LEVELS = ("pgd", "p4d", "pud", "pmd", "pte")
+LEVELS = LEVEL_NAMES  # pgd, p4d, pud, pmd, pte
+#: levels below each level name, for its leaf shift (PMD_SHIFT = PAGE_SHIFT + (PAGE_SHIFT-3))
+_DEPTH = {"pte": 0, "pmd": 1, "pud": 2, "p4d": 3, "pgd": 4}
+FORMS = (PRESENT, PROTNONE, SWAP, TABLE)
+
+
+def _size_label(size: int) -> str:
+    for unit, shift in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift}{unit}"
+    return str(size)
 
 
 def _bits_of(mask: int) -> list[int]:
@@ -84,30 +92,46 @@ class Decoder:
         self.layout = layout
         kv = profile.kernel
         self.page_shift = profile.page_shift
+        self.page_size = profile.page_size
 
-        presence = [p for p in layout.presence if p.era.contains(kv) and self._gate(p.gate)]
+        self.level_shift = self.page_shift + (self.page_shift - 3) * _DEPTH[level]
+        presence = [p for p in layout.presence
+                    if level in p.levels and p.era.contains(kv) and self._gate(p.gate)]
         if not presence:
-            raise AssertionError(f"{profile.arch} {kv.text}: no presence rule")
+            raise AssertionError(f"{profile.arch} {kv.text} {level}: no presence rule")
         self.presence = presence[-1]  # the later (more specific) rule wins
         pr = self.presence
         self.none_mask = U64 & ~pr.none_ignores
         self.valid = pr.valid
         self.present_invalid = pr.present_invalid
 
-        in_era = [self._resolve_row(r) for r in layout.bits if r.era.contains(kv)]
+        in_era = [self._resolve_row(r) for r in layout.bits
+                  if level in r.levels and r.era.contains(kv)]
         self.rows = [r for r in in_era if self._gate(r.gate)]
         self.gated_off = [r for r in in_era if not self._gate(r.gate)]
         # the bits that select a form are "known" only in that form
-        selector = {PRESENT: pr.valid, PROTNONE: pr.present_invalid, SWAP: 0}
-        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms], selector[f])
-                      for f in (PRESENT, PROTNONE, SWAP)}
+        selector = {PRESENT: pr.page or pr.valid, PROTNONE: pr.present_invalid, SWAP: 0,
+                    TABLE: pr.table_bits or pr.valid}
+        # swap entries at this level? (PTEs; PMDs where THP migration makes them)
+        swap = pr.swap
+        self.swap_ok = swap if isinstance(swap, bool) else profile.has(swap)
+        # forms this level has; the others stay empty (no rows, nothing known)
+        has = {PRESENT: True, PROTNONE: bool(pr.present_invalid), SWAP: self.swap_ok,
+               TABLE: pr.table is not None}
+        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms] if has[f] else [],
+                              selector[f] if has[f] else 0)
+                      for f in FORMS}
         sw = self.forms[SWAP]
         if sw.type is None or sw.offset is None:
-            raise AssertionError(f"{profile.arch} {kv.text}: no swap type/offset rows")
-        self.type_lo, self.type_mask = sw.type.lo, (1 << sw.type.width) - 1
-        self.off_lo, self.off_mask = sw.offset.lo, (1 << sw.offset.width) - 1
-        self.off_inverted = sw.offset.inverted
-        self.off_field = sw.offset.mask
+            if self.swap_ok:
+                raise AssertionError(f"{profile.arch} {kv.text} {level}: no swap type/offset rows")
+            self.type_lo = self.type_mask = self.off_lo = self.off_mask = self.off_field = 0
+            self.off_inverted = False
+        else:
+            self.type_lo, self.type_mask = sw.type.lo, (1 << sw.type.width) - 1
+            self.off_lo, self.off_mask = sw.offset.lo, (1 << sw.offset.width) - 1
+            self.off_inverted = sw.offset.inverted
+            self.off_field = sw.offset.mask
 
         # swap types: special ones count up from MAX_SWAPFILES in table order (swap.h)
         specials = [t for t in SWAP_TYPES
@@ -128,7 +152,7 @@ class Decoder:
         # PFN rows that hold the same address bits twice (arm64 6.9+, 64K pages, 52-bit PA:
         # PA[49:48] sit in place and in bits 13:12; __phys_to_pte_val writes both)
         self.pfn_overlaps: dict[str, list[tuple[Bits, Bits, int]]] = {}
-        for fname in (PRESENT, PROTNONE):
+        for fname in (PRESENT, PROTNONE, TABLE):
             rows = self.forms[fname].pfn
             pairs = []
             for i, a in enumerate(rows):
@@ -139,6 +163,7 @@ class Decoder:
                         pairs.append((a, b, pa_a & pa_b))
             self.pfn_overlaps[fname] = pairs
         self.derived = [d for d in layout.derived]
+        self.cont_span = dict(layout.cont_spans).get((level, self.page_size))
         self.special_values = self._special_values()
         self.payload_sig = (tuple((r.lo, r.hi, r.pa_lo) for r in self.forms[PRESENT].pfn),
                             self.page_shift, pr.invert_pfn, (self.off_lo, self.off_mask,
@@ -156,6 +181,8 @@ class Decoder:
         if r.lo_is_page_shift:
             ps = self.profile.page_shift
             return replace(r, lo=ps, pa_lo=ps)
+        if r.lo_is_level_shift:
+            return replace(r, lo=self.level_shift, pa_lo=self.level_shift)
         if r.role == PFN and r.pa_lo is None:
             return replace(r, pa_lo=r.lo)
         return r
@@ -171,20 +198,30 @@ class Decoder:
         """Raw bits that carry only numbers no check looks at: PFN bits 0-31 of present
         entries that are also swap-offset bits 8-31.  Values differing only there share a
         reading (see :class:`Classifier`)."""
-        present = 0
-        for r in self.forms[PRESENT].pfn:
-            for raw in range(r.lo, r.hi + 1):
-                pfn_bit = r.pa_lo + (raw - r.lo) - self.page_shift
-                if 0 <= pfn_bit < 32:
-                    present |= 1 << raw
-        swap = 0
-        for off_bit in range(8, 32):
-            swap |= 1 << (self.off_lo + off_bit)
-        return present & swap
+        lp = U64
+        for form in (PRESENT, TABLE):
+            if form == PRESENT and self.presence.leaf_gate == "never":
+                continue  # no leaves here: a valid non-table entry is pXd_bad, whatever its bits
+            mask = 0
+            for r in self.forms[form].pfn:
+                for raw in range(r.lo, r.hi + 1):
+                    pfn_bit = r.pa_lo + (raw - r.lo) - self.page_shift
+                    if 0 <= pfn_bit < 32:
+                        mask |= 1 << raw
+            if self.forms[form].pfn:
+                lp &= mask
+        if self.swap_ok:
+            swap = 0
+            for off_bit in range(8, 32):
+                swap |= 1 << (self.off_lo + off_bit)
+            lp &= swap
+        return 0 if lp == U64 else lp
 
     def _special_values(self) -> dict[int, str]:
         """The uffd-wp encodings of the 2021 proposals, computed from the layout rows."""
         scheme = self.profile.scheme
+        if self.level != "pte":
+            return {}
         if scheme == "special-pte":
             rows = [r for r in self.forms[SWAP].flags if r.name == "SWP_UFFD_WP"]
             return {rows[0].mask: "special_pte"} if rows else {}
@@ -246,45 +283,56 @@ class Decoder:
         if form == PROTNONE and self.presence.invert_pfn:
             pte = ~pte & U64
         pa = 0
-        for r in self.forms[form if form in (PRESENT, PROTNONE) else PRESENT].pfn:
+        for r in self.forms[form if form in (PRESENT, PROTNONE, TABLE) else PRESENT].pfn:
             pa |= ((pte >> r.lo) & ((1 << r.width) - 1)) << r.pa_lo
         return pa
 
     # --- classification -------------------------------------------------------------------
     def classify(self, pte: int) -> Reading:
-        """The reading of one raw value (payload-independent part)."""
-        r = self._classify(pte)
-        if self.level != "pte":
-            r.notes = r.notes + (f"{self.level} entry decoded with the PTE layout: "
-                                 f"{self.level}-level bits (table/leaf, PSE, block) are not "
-                                 "interpreted yet",)
-        return r
-
-    def _classify(self, pte: int) -> Reading:
+        """The reading of one raw value (payload-independent part), in the kernel's order:
+        pXd_none, pXd_present (valid: table or leaf; present-invalid), else swap-format."""
         if self.pte_none(pte):
             return self._none(pte)
         special = self.special_values.get(pte)
         if special is not None:
             return self._special(pte, special)
         if pte & self.valid:
+            table = self.presence.table
+            if table is not None and (pte & table[0]) == table[1]:
+                return self._present(pte, TABLE)
             return self._present(pte, PRESENT)
         if pte & self.present_invalid:
             return self._present(pte, PROTNONE)
+        if not self.swap_ok:
+            return self._not_swap(pte)
         return self._swap(pte)
 
     def decode(self, pte: int, token: str | None = None) -> Entry:
         return Entry(pte, self.classify(pte), self, token)
 
     def _base_predicates(self, pte: int) -> dict[str, bool]:
-        return {
-            "pte_none": self.pte_none(pte),
-            "pte_present": self.pte_present(pte),
-            "pte_protnone": self.pte_protnone(pte),
-            "is_swap_pte": self.is_swap_pte(pte),
+        lv = self.level
+        preds = {
+            f"{lv}_none": self.pte_none(pte),
+            f"{lv}_present": self.pte_present(pte),
+            f"{lv}_protnone": self.pte_protnone(pte),
         }
+        if lv == "pte":
+            preds["is_swap_pte"] = self.is_swap_pte(pte)
+        else:
+            table = self.presence.table
+            preds[f"{lv}_leaf"] = bool(pte & self.valid) and not (
+                table is not None and (pte & table[0]) == table[1]) or (
+                not pte & self.valid and bool(pte & self.present_invalid))
+        return preds
+
+    def _kernel_name(self, name: str) -> str:
+        """pte_dirty -> pmd_dirty at the PMD level (the kernel's pXd_ helpers)."""
+        return name if self.level == "pte" else name.replace("pte_", f"{self.level}_", 1)
 
     def _none(self, pte: int) -> Reading:
-        flags = tuple(r.name for r in self.forms[SWAP].ignored if pte & r.mask)
+        ignored = self.presence.none_ignores
+        flags = tuple(r.name for r in self.forms[PRESENT].flags if pte & r.mask & ignored)
         notes = ()
         if flags:
             notes = (f"{'/'.join(flags)} set on an empty entry: pte_none() ignores them "
@@ -298,6 +346,9 @@ class Decoder:
         for r in self.forms[form].mbz:
             if r.lo <= bit <= r.hi:
                 return f"bit {bit} set: {r.macro} — {r.meaning}"
+        if form in (PRESENT, PROTNONE) and self.page_shift <= bit < self.level_shift:
+            return (f"bit {bit} set: below the {_size_label(1 << self.level_shift)} leaf's "
+                    "alignment (reserved in a huge/block entry)")
         for r in self.gated_off:
             if form in r.forms and r.lo <= bit <= r.hi:
                 gate = r.gate.lstrip("!")
@@ -305,6 +356,7 @@ class Decoder:
                         f"which this profile lacks")
         others = [r for r in self.layout.bits
                   if form in r.forms and r.lo <= bit <= r.hi and not r.lo_is_page_shift
+                  and not r.lo_is_level_shift and self.level in r.levels
                   and not r.era.contains(self.profile.kernel)]
         if others:
             r = others[0]
@@ -334,6 +386,12 @@ class Decoder:
                        for r in form.fields)
         problems: list[str] = []
         notes: list[str] = []
+        gate = self.presence.leaf_gate if form_name == PRESENT else None
+        if gate == "never":  # pXd_bad: no leaves at this level at all
+            return Reading(state="present", form=form_name, subtype="leaf", flags=flags,
+                           predicates=self._base_predicates(pte), payload=None,
+                           problems=(f"a leaf (block) entry at the {self.level} level: Linux "
+                                     f"maps none here ({self.level}_bad)",))
         unknown = pte & ~form.known & U64
         for bit in _bits_of(unknown):
             problems.append(self._explain_bit(bit, form_name))
@@ -351,12 +409,22 @@ class Decoder:
                 "this kernel manages"
                 + (" (on SME/SEV or TDX guests the top bit may be the encryption/shared bit)"
                    if self.profile.arch == "x86_64" else ""))
-        derived = self._derived(self.derived, names)
+        derived = self._derived(self.derived, names) if form_name != TABLE else {}
         preds = self._base_predicates(pte)
         for d in self.derived:
-            if derived[d.name] is not None:
-                preds[d.kernel] = bool(derived[d.name])
+            if derived.get(d.name) is not None:
+                preds[self._kernel_name(d.kernel)] = bool(derived[d.name])
         state, subtype = "present", None
+        if self.level != "pte" and form_name in (PRESENT, PROTNONE):
+            size = 1 << self.level_shift
+            fields = fields + (("SIZE", size, _size_label(size)),)
+            if form_name == PRESENT:
+                subtype = "leaf"
+                if gate is not None and not self.profile.has(gate):
+                    problems.append(f"a leaf (block) entry at the {self.level} level: Linux maps "
+                                    f"none here under {self.profile.label()}")
+        if form_name == TABLE:
+            subtype = "table"
         if form_name == PROTNONE:
             pr = self.presence
             if (pte & pr.protnone_mask) == pr.protnone_want:
@@ -368,11 +436,19 @@ class Decoder:
                     notes.append("PFN stored inverted (L1TF, pgtable-invert.h)")
             else:
                 subtype = "present_invalid"
-                notes.append("present but invalid and not PROT_NONE: pmd_mkinvalid() makes such "
-                             "entries during THP splits; the kernel does not make them at PTE level")
-        elif self.profile.arch == "arm64" and (pte & 0b11) == 0b01:
+                notes.append("present but invalid and not PROT_NONE: pmdp_invalidate() makes "
+                             "this while splitting a huge PMD" if self.level != "pte" else
+                             "present but invalid and not PROT_NONE: pmd_mkinvalid() makes such "
+                             "entries during THP splits; the kernel does not make them at PTE "
+                             "level")
+        elif self.level == "pte" and self.profile.arch == "arm64" and (pte & 0b11) == 0b01:
             problems.append("bits[1:0] = 01 is reserved at level 3 (a block descriptor exists "
                             "only above level 3): the MMU faults on it")
+        span = self.cont_span
+        if span and "CONT" in names:
+            notes.append(f"contiguous hint: one of {span} entries mapping "
+                         f"{_size_label(span << self.level_shift)} together; the kernel reads "
+                         "dirty/young across all of them (contpte_ptep_get, huge_ptep_get)")
         uffd_wp = derived.get("uffd_wp")
         return Reading(state=state, form=form_name, subtype=subtype, flags=flags, fields=fields,
                        uffd_wp=uffd_wp, soft_dirty=derived.get("soft_dirty"),
@@ -417,7 +493,7 @@ class Decoder:
         preds = self._base_predicates(pte)
         for d in SWAP_DERIVED:
             if derived[d.name] is not None:
-                preds[d.kernel] = bool(derived[d.name])
+                preds[self._kernel_name(d.kernel)] = bool(derived[d.name])
         kind = self.types.get(swp_type)
         fields: dict = dict(uffd_wp=derived["uffd_wp"], soft_dirty=derived["soft_dirty"],
                             exclusive=derived["exclusive"])
@@ -453,6 +529,9 @@ class Decoder:
             else:
                 payload = "pfn"
                 invalid.extend(self._pfn_checks(offset, kind, fields))
+                if fields.pop("_ad", False):  # is_migration_entry_young/dirty (6.1+)
+                    preds["is_migration_entry_young"] = fields["young"]
+                    preds["is_migration_entry_dirty"] = fields["dirty"]
                 if kind.state in ("migration", "device"):
                     fields["write"] = kind.writable
         if invalid:
@@ -464,6 +543,13 @@ class Decoder:
                        type_name=type_name, markers=markers, flags=flags + ignored,
                        predicates=preds, problems=tuple(invalid + problems), notes=tuple(notes),
                        payload=payload, **fields)
+
+    def _not_swap(self, pte: int) -> Reading:
+        """A non-present, non-empty entry where the kernel makes no swap entries."""
+        why = (f"a non-present {self.level} entry must be empty ({self.level}_none): no swap "
+               f"entries at this level under {self.profile.label()}")
+        return Reading(state="invalid", form="none", predicates=self._base_predicates(pte),
+                       problems=(why,))
 
     def _type_predicates(self, kind) -> dict[str, bool]:
         s, sub = kind.state, kind.subtype
@@ -500,6 +586,7 @@ class Decoder:
         if kind.state == "migration" and self.migration_ad:
             fields["young"] = bool(rest & 1)
             fields["dirty"] = bool(rest & 2)
+            fields["_ad"] = True
             rest >>= 2
             used = f"SWP_PFN_BITS ({bits}) + young/dirty"
         else:

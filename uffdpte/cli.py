@@ -24,15 +24,47 @@ def _err(msg: str) -> None:
     click.echo(f"uffdpte: {msg}", err=True)
 
 
+# --- shell completion (click's mechanism: _UFFDPTE_COMPLETE=bash_source|zsh_source|fish_source)
+
+def complete_kernel(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The kernels people run (REFERENCE_KERNELS), "mainline", and every release where the
+    tables change, for the arch on the command line so far (else both)."""
+    from .eras import changes
+    from .kver import version_text
+    from .layouts import ARCHES
+    from .layouts.model import NEVER
+    from .profile import REFERENCE_KERNELS
+    arch = ctx.params.get("arch")
+    seen: dict[str, tuple] = {}
+    for a in [arch] if arch in ARCHES else ARCHES:
+        for c in changes(a):
+            if c.version != NEVER:
+                seen.setdefault(version_text(c.version), c.version)
+    for k in REFERENCE_KERNELS:
+        seen.setdefault(k, tuple(int(x) for x in (k.split(".") + ["0"])[:3]))
+    names = sorted(seen, key=seen.__getitem__) + ["mainline"]
+    return [k for k in names if k.startswith(incomplete)]
+
+
+def complete_config(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Presets and NAME=y / NAME=n, completing the last of a comma-separated list."""
+    from .profile import SYMBOLS
+    head, _, last = incomplete.rpartition(",")
+    prefix = head + "," if head else ""
+    words = list(PRESETS) + [f"{n}={v}" for n in SYMBOLS for v in ("y", "n")]
+    return [prefix + w for w in words if w.lower().startswith(last.lower())]
+
+
 def profile_options(f: Callable) -> Callable:
     """--arch/--kernel/--config/--page-size/--pa-bits/--levels/--scheme, shared by commands."""
     opts = [
         click.option("--arch", type=click.Choice(["x86_64", "arm64"], case_sensitive=False),
                      help="Architecture (default: the host's, else x86_64)."),
-        click.option("--kernel", metavar="VERSION",
+        click.option("--kernel", metavar="VERSION", shell_complete=complete_kernel,
                      help=f"Kernel version or release string: 6.12, 6.1.0-13-amd64, "
                           f"5.15.0-91-generic, 4.18.0-513.el8.x86_64 (default: {NEWEST_TEXT})."),
         click.option("--config", multiple=True, metavar="PRESET|NAME=y|n",
+                     shell_complete=complete_config,
                      help=f"Config preset ({', '.join(PRESETS)}) and/or items such as "
                           "DEVICE_PRIVATE=n; repeat or comma-separate (default: all)."),
         click.option("--page-size", type=click.Choice(list(PAGE_SIZES), case_sensitive=False),
@@ -79,6 +111,16 @@ class Group(click.Group):
     def list_commands(self, ctx):  # type: ignore[override]
         return sorted(n for n in COMMANDS if self.get_command(ctx, n) is not None)
 
+    def resolve_command(self, ctx, args):  # type: ignore[override]
+        # "did you mean": click suggests close options itself, not close commands
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
+            ctx.fail(f"No such command {name!r}."
+                     + (f" Did you mean {close[0]!r}?" if close else ""))
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, name):  # type: ignore[override]
         if name not in COMMANDS:
             return None
@@ -114,4 +156,11 @@ class Group(click.Group):
 @click.version_option(_VERSION, "--version", prog_name="uffdpte",
                       message=f"%(prog)s %(version)s (tables know kernels up to {NEWEST_TEXT})")
 def main() -> None:
-    """Decode, encode and classify raw Linux page-table entries (x86_64, arm64)."""
+    """Decode, encode and classify raw Linux page-table entries (x86_64, arm64).
+
+    \b
+    Examples:
+      uffdpte decode 0x8000000071c00227
+      uffdpte layout --diff 6.1 6.12 --arch arm64
+      eval "$(_UFFDPTE_COMPLETE=bash_source uffdpte)"   # shell completion (README)
+    """

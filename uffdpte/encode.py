@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .classify import Decoder
 from .entry import Entry
 from .layouts.generic import SWAP_FLAGS_ALLOWED
-from .layouts.model import FIELD, FLAG, IGNORED, PFN, PRESENT, PROTNONE, SWAP
+from .layouts.model import FIELD, FLAG, IGNORED, PFN, PRESENT, PROTNONE, SWAP, TABLE
 
 #: swap-format states and the subtypes a spec may name for them
 SWAP_STATES = ("swap", "migration", "device", "hwpoison", "swapin_error", "marker")
@@ -53,9 +53,11 @@ def spec_of(e: Entry) -> Spec:
     """The spec a decoded entry stands for (what encode needs to rebuild it)."""
     r = e.reading
     flags = tuple(f for f in r.flags)
-    fields = {name: raw for name, raw, _ in r.fields}
+    form = e.decoder.forms.get(r.form)
+    rows = {f.name for f in form.fields} if form is not None else set()
+    fields = {name: raw for name, raw, _ in r.fields if name in rows}  # not derived SIZE
     s = Spec(state=r.state, subtype=r.subtype, flags=flags, fields=fields, markers=r.markers)
-    if r.form in (PRESENT, PROTNONE):
+    if r.form in (PRESENT, PROTNONE, TABLE):
         s.pfn = e.pfn
     elif r.form == "special":
         s.flags = ()  # the scheme's value is the whole entry
@@ -120,9 +122,11 @@ def _pa_bits(decoder: Decoder, form: str, pfn: int) -> int:
     raw = 0
     for r in decoder.forms[form].pfn:
         raw |= ((pa >> r.pa_lo) & ((1 << r.width) - 1)) << r.lo
-    if decoder.phys_addr(raw, PRESENT) != pa:
-        raise EncodeError(f"PFN {pfn:#x}: the PFN rows of {decoder.profile.label()} cannot "
-                          "hold this address")
+    if decoder.phys_addr(raw, form if form != PROTNONE else PRESENT) != pa:
+        what = ("is not aligned to the leaf size" if decoder.level != "pte" and form != TABLE
+                else "cannot be held by the PFN rows")
+        raise EncodeError(f"PFN {pfn:#x} {what} of {decoder.profile.label()} "
+                          f"({decoder.level})")
     return raw
 
 
@@ -141,12 +145,28 @@ def encode(spec: Spec, decoder: Decoder, *, allow_invalid: bool = False) -> int:
 def _build(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
     state = spec.state
     pr = d.presence
-    if state == "none":
-        return _flag_bits(d, SWAP, spec.flags) if spec.flags else 0
+    if state == "none":  # only the bits pte_none ignores (x86: A/D, the KNL erratum)
+        bits = _flag_bits(d, PRESENT, spec.flags) if spec.flags else 0
+        if bits & ~pr.none_ignores:
+            raise EncodeError(f"an empty entry may only carry bits pte_none ignores "
+                              f"({pr.none_ignores:#x} under {d.profile.label()})")
+        return bits
+    if state == "present" and spec.subtype == "table":
+        if pr.table is None:
+            raise EncodeError(f"no table entries at the {d.level} level")
+        if spec.pfn is None:
+            raise EncodeError("a table entry needs --pfn (the next-level table's PFN)")
+        raw = (pr.table_bits or pr.valid) | _flag_bits(d, TABLE, spec.flags)
+        return raw | _field_bits(d, TABLE, spec.fields) | _pa_bits(d, TABLE, spec.pfn)
     if state == "present" and spec.subtype != "present_invalid":
         if spec.pfn is None:
             raise EncodeError("present needs --pfn")
-        raw = (pr.page or pr.valid) | _flag_bits(d, PRESENT, spec.flags)
+        if pr.table is not None:  # a leaf above PTE level: not the table pattern (PSE, 0b01)
+            mask, want = pr.table
+            leaf = pr.valid | (mask & ~want)
+        else:
+            leaf = pr.page or pr.valid
+        raw = leaf | _flag_bits(d, PRESENT, spec.flags)
         raw |= _field_bits(d, PRESENT, spec.fields) | _pa_bits(d, PRESENT, spec.pfn)
         return raw
     if state == "protnone" or (state == "present" and spec.subtype == "present_invalid"):

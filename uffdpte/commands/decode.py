@@ -1,12 +1,50 @@
-"""uffdpte decode: raw values in, one record out per value."""
+"""uffdpte decode: raw values in, one record out per value.
+
+Plain lines when stdout is not a terminal (the greppable interface), the rich view on a
+terminal; :func:`terminal_view` is the one place that decides, for every command.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import IO
 
 import click
 
 from ..cli import EXIT_OK, EXIT_REJECTED, _err, make_profile, profile_options
+
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def terminal_view(color: str, stream: IO[str] | None = None) -> tuple[bool, bool]:
+    """(draw the terminal view?, with colour?) for ``--color`` and the environment.
+
+    ``always`` and ``never`` win over the environment (the command line is the most
+    specific choice, as no-color.org asks); in ``auto``, FORCE_COLOR makes any stdout a
+    terminal, NO_COLOR keeps the view but drops colour, and a pipe gets plain lines."""
+    stream = stream if stream is not None else sys.stdout
+    try:
+        isatty = stream.isatty()
+    except (AttributeError, ValueError):
+        isatty = False
+    if color == "always":
+        return True, True
+    if color == "never":
+        return isatty, False
+    no_color = os.environ.get("NO_COLOR", "") != ""
+    if os.environ.get("FORCE_COLOR", "") != "":
+        return True, not no_color
+    dumb = os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+    return isatty, isatty and not no_color and not dumb
+
+
+def color_option(f):
+    return click.option(
+        "--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+        help="auto: the coloured view on a terminal, plain lines in a pipe (NO_COLOR, "
+             "FORCE_COLOR honoured); always; never.")(f)
 
 
 @click.command("decode")
@@ -15,24 +53,45 @@ from ..cli import EXIT_OK, EXIT_REJECTED, _err, make_profile, profile_options
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per value.")
 @click.option("--alternatives/--no-alternatives", default=True,
               help="List readings under profiles you did not pin (default on).")
+@color_option
+@click.option("--brief", is_flag=True, help="One line per value, even on a terminal.")
+@click.option("--level", type=click.Choice(["pte", "pmd", "pud", "p4d", "pgd"]), default="pte",
+              show_default=True, help="Page-table level of the values (a 'pmd:' prefix on a "
+              "value overrides it).")
+@click.option("--swp-entry", is_flag=True,
+              help="The values are swp_entry_t (type << 58 | offset, as 'Bad swap file entry' "
+                   "prints them), not raw entries: decode the PTE they stand for.")
 def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as_json,
-           alternatives):
+            alternatives, color, brief, level, swp_entry):
     """Decode raw PTE values: hex, with or without 0x, as arguments or on stdin (-).
+
+    On a terminal: the field map, fields, predicates, problems and alternatives of each
+    value (a compact block each when there are several); in a pipe: one line per value.
 
     \b
     Examples:
       uffdpte decode 0x8000000071c00227
       uffdpte decode --arch arm64 --kernel 6.12 0x17c0
       dmesg | grep -o 'pte:[0-9a-f]*' | cut -d: -f2 | uffdpte decode --json -
+      uffdpte decode --level pmd 80000000abe000e7
     """
-    from ..classify import classifier_for
+    from ..classify import classifier_for, decoder_for
     from ..streams import Output, line_batches
-    from ..tokens import Token, line_tokens, tokens_from_args
+    from ..tokens import Token, line_tokens, show, tokens_from_args
 
     profile = make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme)
-    clf = classifier_for(profile, "pte", alternatives)
+    classifiers = {lv: classifier_for(profile, lv, alternatives)
+                   for lv in ("pte", "pmd", "pud", "p4d", "pgd")}
+    default_level = level
+    term, colour = (False, False) if as_json else terminal_view(color)
     if as_json:
         from ..render.jsonl import line as render
+    elif term:
+        # rich is imported here and only here: a pipe never pays for it
+        from ..render.term import Renderer
+        several = (not values or "-" in values
+                   or len(list(tokens_from_args(list(values)))) > 1)
+        render = Renderer(colour=colour, compact=several, brief=brief).render
     else:
         from ..render.plain import line as render
     for note in profile.notes:
@@ -43,21 +102,25 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         raise click.UsageError("no values given (pass hex values, or '-' to read stdin)")
     out = Output()
     status = EXIT_OK
-    decode_one = clf.decode
+    pte_decoder = decoder_for(profile, "pte")
 
     def emit(tok: Token, where: str) -> None:
         nonlocal status
         if tok.value is None:
             status = EXIT_REJECTED
-            _err(f"{where}: {tok.text if len(tok.text) <= 40 else tok.text[:40] + '…'!r}: "
-                 f"{tok.error}")
+            _err(f"{where}: {show(tok.text)}: {tok.error}")
             return
-        if tok.level not in (None, "pte"):
-            status = EXIT_REJECTED
-            _err(f"{where}: {tok.text!r}: {tok.level} entries are decoded with --level "
-                 f"{tok.level} (not yet supported)")
-            return
-        out.add(render(decode_one(tok.value, tok.text), alternatives=alternatives))
+        value = tok.value
+        if swp_entry:  # swp_entry_t -> the raw PTE __swp_entry() would build
+            t, off = pte_decoder.swp_entry_split(value)
+            if t >> 5 or pte_decoder.swp_offset(pte_decoder.swp_entry_to_pte(t, off)) != off:
+                status = EXIT_REJECTED
+                _err(f"{where}: {show(tok.text)}: not a swp_entry_t this profile's swap PTE "
+                     f"can hold (type {t}, offset {off:#x})")
+                return
+            value = pte_decoder.swp_entry_to_pte(t, off)
+        clf = classifiers[tok.level or default_level]
+        out.add(render(clf.decode(value, tok.text), alternatives=alternatives))
 
     sources: list[str] = list(values) if values else ["-"]
     argno = 0

@@ -111,8 +111,17 @@ NEVER = (999, 0, 0)
 FLAG, FIELD, PFN, TYPE, OFFSET, IGNORED, MBZ = ("flag", "field", "pfn", "type", "offset",
                                               "ignored", "mbz")
 
-#: Forms of a non-empty entry: how the kernel reads the rest of the bits.
-PRESENT, PROTNONE, SWAP = "present", "protnone", "swap"
+#: Forms of a non-empty entry: how the kernel reads the rest of the bits.  ``present`` is a
+#: leaf (a PTE page, a huge PMD/PUD, an arm64 block); ``table`` points to the next level.
+PRESENT, PROTNONE, SWAP, TABLE = "present", "protnone", "swap", "table"
+
+#: Page-table levels, top down (the kernel's names; arm64's L0-L3 map onto them).
+LEVEL_NAMES = ("pgd", "p4d", "pud", "pmd", "pte")
+PTE_ONLY = frozenset({"pte"})
+LEAF_LEVELS = frozenset({"pte", "pmd", "pud"})
+HUGE_LEVELS = frozenset({"pmd", "pud"})
+UPPER_LEVELS = frozenset({"pgd", "p4d", "pud", "pmd"})
+ALL_LEVELS = frozenset(LEVEL_NAMES)
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,10 @@ class Bits:
     inverted: bool = False
     #: lo given as "PAGE_SHIFT" (arm64 PFN fields start at the page shift)
     lo_is_page_shift: bool = False
+    #: lo given as the level's leaf shift (PMD_SHIFT, PUD_SHIFT): huge-leaf address fields
+    lo_is_level_shift: bool = False
+    #: the page-table levels the row applies to
+    levels: frozenset[str] = PTE_ONLY
 
     @property
     def width(self) -> int:
@@ -171,6 +184,17 @@ class Presence:
     gate: str | None = None
     #: the bits a valid page entry always has (x86 _PAGE_PRESENT; arm64 PTE_TYPE_PAGE = 0b11)
     page: int = 0
+    #: the levels this rule reads
+    levels: frozenset[str] = PTE_ONLY
+    #: a valid entry is a table when (value & mask) == want; None: never (the PTE level)
+    table: tuple[int, int] | None = None
+    #: valid non-table entries (leaves) exist at these levels only if this capability holds;
+    #: "never" for levels that have no leaves
+    leaf_gate: str | None = None
+    #: non-present, non-empty entries are swap entries here (PTEs; PMDs for THP migration)
+    swap: bool = True
+    #: bits a valid table entry always has (arm64 PMD_TYPE_TABLE = 0b11, x86 _PAGE_PRESENT)
+    table_bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,5 +258,7 @@ class Layout:
     #: (era, page-table levels (x86) or None, MAX_PHYSMEM_BITS or None = the profile's PA bits)
     physmem: tuple[tuple[Era, int | None, int | None], ...]
     derived: tuple[Derived, ...] = ()
+    #: contiguous-hint spans: ((level, page size), entries)
+    cont_spans: tuple[tuple[tuple[str, int], int], ...] = ()
     oldest: "Version" = (0, 0, 0)
     oldest_why: str = ""

@@ -18,6 +18,8 @@ def summary(e: Entry) -> str:
     """The state and key fields, without the value (used for alternatives too)."""
     r = e.reading
     parts = [r.state + (f"/{r.subtype}" if r.subtype else "")]
+    if e.decoder.level != "pte":
+        parts.append(f"level={e.decoder.level}")
     if r.swp_type is not None:
         parts.append(f"type={r.swp_type}")
         if r.payload != "pfn" or r.state == "invalid":
