@@ -242,7 +242,7 @@ def test_version_names_the_newest_kernel():
     ("never", False, {}, (False, False)),
 ])
 def test_terminal_view_decision(monkeypatch, color, tty, env, want):
-    from uffdpte.commands.decode import terminal_view
+    from uffdpte.cli import terminal_view
     for k in ("NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")

@@ -7,8 +7,9 @@ rest still decoded); 2 usage error (bad option, impossible profile); 130 interru
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Callable
+from typing import IO, Callable
 
 import click
 
@@ -79,6 +80,38 @@ def profile_options(f: Callable) -> Callable:
     for opt in reversed(opts):
         f = opt(f)
     return f
+
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def terminal_view(color: str, stream: IO[str] | None = None) -> tuple[bool, bool]:
+    """(draw the terminal view?, with colour?) for ``--color`` and the environment.
+
+    ``always`` and ``never`` win over the environment (the command line is the most
+    specific choice, as no-color.org asks); in ``auto``, FORCE_COLOR makes any stdout a
+    terminal, NO_COLOR keeps the view but drops colour, and a pipe gets plain lines."""
+    stream = stream if stream is not None else sys.stdout
+    try:
+        isatty = stream.isatty()
+    except (AttributeError, ValueError):
+        isatty = False
+    if color == "always":
+        return True, True
+    if color == "never":
+        return isatty, False
+    no_color = os.environ.get("NO_COLOR", "") != ""
+    if os.environ.get("FORCE_COLOR", "") != "":
+        return True, not no_color
+    dumb = os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+    return isatty, isatty and not no_color and not dumb
+
+
+def color_option(f):
+    return click.option(
+        "--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+        help="auto: the coloured view on a terminal, plain lines in a pipe (NO_COLOR, "
+             "FORCE_COLOR honoured); always; never.")(f)
 
 
 def make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme) -> Profile:

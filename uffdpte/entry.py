@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from .classify import Decoder
     from .profile import Profile
 
-#: State names are part of the JSON interface.
+#: State names are part of the JSON interface.  ``swapped`` is pagemap's only: a page the
+#: kernel reports as PM_SWAP with its type hidden (no CAP_SYS_ADMIN), not yet told apart.
 STATES = ("none", "present", "protnone", "swap", "migration", "device", "hwpoison",
-          "swapin_error", "marker", "invalid")
+          "swapin_error", "marker", "invalid", "swapped")
 
 #: Keys every JSON record has (the contract); tests pin them.
 RECORD_KEYS = ("input", "value", "arch", "kernel", "level", "state", "pfn", "swp_type",

@@ -32,6 +32,10 @@ class Symbol:
     #: a runtime condition rather than a Kconfig symbol: never turned on by a preset
     runtime: bool = False
 
+    def exists(self, arch: str, kv: KernelVersion) -> bool:
+        """The symbol can be set on this arch in this kernel."""
+        return arch in self.arches and self.era.contains(kv)
+
 
 SYMBOLS: dict[str, Symbol] = {s.name: s for s in (
     Symbol("MIGRATION", "page migration: SWP_MIGRATION_* types", ARCHES, Era()),
@@ -263,10 +267,6 @@ def _debian_off(arch: str, kv: KernelVersion, notes: list[str]) -> frozenset[str
     return off
 
 
-def _exists(sym: Symbol, arch: str, kv: KernelVersion) -> bool:
-    return arch in sym.arches and sym.era.contains(kv)
-
-
 def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
             config: str | None = None, page_size: str | int | None = None,
             pa_bits: int | str | None = None, levels: int | str | None = None,
@@ -333,12 +333,12 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
     if kv.key < layout.oldest:
         raise ProfileError(f"kernel {kv.text} is older than the {arch} tables "
                            f"({layout.oldest_why})")
-    enabled = {n for n, s in SYMBOLS.items() if not s.runtime and _exists(s, arch, kv)}
+    enabled = {n for n, s in SYMBOLS.items() if not s.runtime and s.exists(arch, kv)}
     if preset == "debian":
         enabled -= _debian_off(arch, kv, notes)
     for name, on in items:
         sym = SYMBOLS[name]
-        if not _exists(sym, arch, kv):
+        if not sym.exists(arch, kv):
             if on:
                 where = "on " + arch if arch not in sym.arches else f"in {kv.short} ({sym.era.label()})"
                 raise ProfileError(f"{name}=y is impossible {where}: {sym.meaning}")
@@ -406,10 +406,35 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
     if preset == "debian" and arch == "arm64" and kv.key >= v("6.12") and pa == 48:
         notes.append("Debian builds arm64 6.12+ with 52-bit PA (LPA2), active only on CPUs with "
                      "FEAT_LPA2; 48-bit PA assumed (--pa-bits 52 for LPA2)")
+    notes.extend(_uncertain(layout, kv))
     return Profile(arch=arch, kernel=kv, preset=preset, items=tuple(items),
                    config=frozenset(enabled), page_size=psize, pa_bits=pa, levels=lv,
                    scheme=scheme, capabilities=caps, sources=tuple(sorted(src.items())),
                    notes=tuple(notes), pinned=frozenset(pinned))
+
+
+def _uncertain(layout, kv: KernelVersion) -> list[str]:
+    """Where this kernel sits on an estimated release boundary or an unknown stable level."""
+    from .layouts.generic import MARKER_BITS, SWAP_TYPES
+    named = [(b.macro, b.era) for b in layout.bits] + \
+        [(f"presence rules ({', '.join(sorted(p.levels))})", p.era) for p in layout.presence] + \
+        [(c.name, c.era) for c in layout.capabilities + GENERIC_CAPABILITIES] + \
+        [(t.name, t.era) for t in SWAP_TYPES] + [(m.macro, m.era) for m in MARKER_BITS]
+    backports: dict[str, None] = {}
+    boundary: dict[str, None] = {}
+    for name, era in named:
+        why = era.uncertain_for(kv)
+        if why is None:
+            continue
+        if "stable level unknown" in why:
+            backports[why] = None
+        else:
+            boundary[name] = None
+    out = list(backports)
+    if boundary:
+        out.append(f"release boundaries at {kv.major}.{kv.minor} are estimated, not verified, "
+                   f"for: {', '.join(boundary)}")
+    return out
 
 
 def _capabilities(arch: str, kv: KernelVersion, enabled: set[str], page_size: int, pa: int,

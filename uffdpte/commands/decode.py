@@ -1,50 +1,17 @@
 """uffdpte decode: raw values in, one record out per value.
 
 Plain lines when stdout is not a terminal (the greppable interface), the rich view on a
-terminal; :func:`terminal_view` is the one place that decides, for every command.
+terminal; :func:`uffdpte.cli.terminal_view` decides, for every command.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import IO
 
 import click
 
-from ..cli import EXIT_OK, EXIT_REJECTED, _err, make_profile, profile_options
-
-
-COLOR_CHOICES = ("auto", "always", "never")
-
-
-def terminal_view(color: str, stream: IO[str] | None = None) -> tuple[bool, bool]:
-    """(draw the terminal view?, with colour?) for ``--color`` and the environment.
-
-    ``always`` and ``never`` win over the environment (the command line is the most
-    specific choice, as no-color.org asks); in ``auto``, FORCE_COLOR makes any stdout a
-    terminal, NO_COLOR keeps the view but drops colour, and a pipe gets plain lines."""
-    stream = stream if stream is not None else sys.stdout
-    try:
-        isatty = stream.isatty()
-    except (AttributeError, ValueError):
-        isatty = False
-    if color == "always":
-        return True, True
-    if color == "never":
-        return isatty, False
-    no_color = os.environ.get("NO_COLOR", "") != ""
-    if os.environ.get("FORCE_COLOR", "") != "":
-        return True, not no_color
-    dumb = os.environ.get("TERM", "").lower() in ("dumb", "unknown")
-    return isatty, isatty and not no_color and not dumb
-
-
-def color_option(f):
-    return click.option(
-        "--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
-        help="auto: the coloured view on a terminal, plain lines in a pipe (NO_COLOR, "
-             "FORCE_COLOR honoured); always; never.")(f)
+from ..cli import (EXIT_OK, EXIT_REJECTED, _err, color_option, make_profile, profile_options,
+                   terminal_view)
 
 
 @click.command("decode")

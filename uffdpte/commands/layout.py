@@ -17,7 +17,7 @@ import click
 
 from ..cli import _err, make_profile, profile_options
 from ..entry import STATES
-from .decode import color_option, terminal_view
+from ..cli import color_option, terminal_view
 
 if TYPE_CHECKING:
     from ..classify import Decoder

@@ -83,10 +83,10 @@ class Era:
                 if b.covers(kv) is None:
                     return (f"{kv.text}: stable level unknown; {b.source} reached "
                             f"{b.series[0]}.{b.series[1]}.{b.first_patch}; assumed absent")
-        if not self.verified:
-            for edge in (self.since, self.until):
-                if edge is not None and kv.series == edge[:2]:
-                    return f"{kv.short}: release of this change not verified ({self.source})"
+        # "verified" is about the release that starts the era; where it ends is the start
+        # of the next era, whose own row says whether that one is verified
+        if not self.verified and self.since is not None and kv.series == self.since[:2]:
+            return f"{kv.short}: release of this change not verified ({self.source})"
         return None
 
     def label(self) -> str:
