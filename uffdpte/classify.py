@@ -11,7 +11,6 @@ did not pin, memoised per payload-independent shape of the value.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 
 from .entry import Entry, Reading
@@ -53,14 +52,21 @@ class Form:
     def __init__(self, name: str, rows: list[Bits], selector: int) -> None:
         self.name = name
         # Where rows of one role overlap, the later row in the table wins (a gated or
-        # backported variant is listed after the plain one).
+        # backported variant is listed after the plain one).  PFN rows may overlap (an
+        # address bit held twice); TYPE and OFFSET rows are one each.
         kept: list[Bits] = []
+        claimed = 0  # bits owned by a kept non-PFN row
+        single: set[str] = set()
         for r in reversed(rows):
-            if r.role in (TYPE, OFFSET) and any(k.role == r.role for k in kept):
+            mask = ((1 << (r.hi - r.lo + 1)) - 1) << r.lo
+            if r.role in (TYPE, OFFSET):
+                if r.role in single:
+                    continue
+                single.add(r.role)
+            elif mask & claimed:
                 continue
-            if r.role not in (TYPE, OFFSET) and any(k.mask & r.mask and k.role != PFN
-                                                    for k in kept):
-                continue
+            if r.role != PFN:
+                claimed |= mask
             kept.append(r)
         rows = kept[::-1]
         self.rows = rows
@@ -76,7 +82,7 @@ class Form:
         known = selector
         for r in rows:
             if r.role != MBZ:
-                known |= r.mask
+                known |= ((1 << (r.hi - r.lo + 1)) - 1) << r.lo
         self.known = known
 
 
@@ -105,22 +111,13 @@ class Decoder:
         self.valid = pr.valid
         self.present_invalid = pr.present_invalid
 
-        in_era = [self._resolve_row(r) for r in layout.bits
-                  if level in r.levels and r.era.contains(kv)]
-        self.rows = [r for r in in_era if self._gate(r.gate)]
-        self.gated_off = [r for r in in_era if not self._gate(r.gate)]
-        # the bits that select a form are "known" only in that form
-        selector = {PRESENT: pr.page or pr.valid, PROTNONE: pr.present_invalid, SWAP: 0,
-                    TABLE: pr.table_bits or pr.valid}
         # swap entries at this level? (PTEs; PMDs where THP migration makes them)
         swap = pr.swap
         self.swap_ok = swap if isinstance(swap, bool) else profile.has(swap)
-        # forms this level has; the others stay empty (no rows, nothing known)
-        has = {PRESENT: True, PROTNONE: bool(pr.present_invalid), SWAP: self.swap_ok,
-               TABLE: pr.table is not None}
-        self.forms = {f: Form(f, [r for r in self.rows if f in r.forms] if has[f] else [],
-                              selector[f] if has[f] else 0)
-                      for f in FORMS}
+        gates = _row_gates(profile.arch)
+        self.rows, self.gated_off, self.forms = _compile_forms(
+            profile.arch, kv, level, self.page_shift, self.level_shift, pr, self.swap_ok,
+            frozenset(c for c in profile.capabilities if c in gates))
         sw = self.forms[SWAP]
         if sw.type is None or sw.offset is None:
             if self.swap_ok:
@@ -176,16 +173,6 @@ class Decoder:
             return True
         neg = gate.startswith("!")
         return self.profile.has(gate.lstrip("!")) != neg
-
-    def _resolve_row(self, r: Bits) -> Bits:
-        if r.lo_is_page_shift:
-            ps = self.profile.page_shift
-            return replace(r, lo=ps, pa_lo=ps)
-        if r.lo_is_level_shift:
-            return replace(r, lo=self.level_shift, pa_lo=self.level_shift)
-        if r.role == PFN and r.pa_lo is None:
-            return replace(r, pa_lo=r.lo)
-        return r
 
     def _physmem_bits(self) -> int:
         kv = self.profile.kernel
@@ -597,6 +584,51 @@ class Decoder:
 
     def __repr__(self) -> str:
         return f"<Decoder {self.profile.label()} {self.level}>"
+
+
+@lru_cache(maxsize=8)
+def _row_gates(arch: str) -> frozenset[str]:
+    """The capabilities some row of this arch is gated on."""
+    return frozenset(r.gate.lstrip("!") for r in layout_for(arch).bits if r.gate)
+
+
+@lru_cache(maxsize=256)
+def _compile_forms(arch: str, kv, level: str, page_shift: int, level_shift: int, pr,
+                   swap_ok: bool, caps: frozenset[str]):
+    """Rows and forms of one (arch, kernel, level, geometry, row gates): shared by the
+    profiles that differ only in what no row depends on (a config preset's swap types)."""
+    def gate_ok(gate: str | None) -> bool:
+        return gate is None or ((gate.lstrip("!") in caps) != gate.startswith("!"))
+
+    def resolve(r: Bits) -> Bits:
+        if r.lo_is_page_shift:
+            return r._replace(lo=page_shift, pa_lo=page_shift)
+        if r.lo_is_level_shift:
+            return r._replace(lo=level_shift, pa_lo=level_shift)
+        if r.role == PFN and r.pa_lo is None:
+            return r._replace(pa_lo=r.lo)
+        return r
+
+    in_era = [resolve(r) for r in _rows_in_era(arch, kv, level)]
+    rows = [r for r in in_era if gate_ok(r.gate)]
+    gated_off = [r for r in in_era if not gate_ok(r.gate)]
+    # the bits that select a form are "known" only in that form
+    selector = {PRESENT: pr.page or pr.valid, PROTNONE: pr.present_invalid, SWAP: 0,
+                TABLE: pr.table_bits or pr.valid}
+    # forms this level has; the others stay empty (no rows, nothing known)
+    has = {PRESENT: True, PROTNONE: bool(pr.present_invalid), SWAP: swap_ok,
+           TABLE: pr.table is not None}
+    forms = {f: Form(f, [r for r in rows if f in r.forms] if has[f] else [],
+                     selector[f] if has[f] else 0)
+             for f in FORMS}
+    return rows, gated_off, forms
+
+
+@lru_cache(maxsize=256)
+def _rows_in_era(arch: str, kv, level: str) -> tuple[Bits, ...]:
+    """The rows of one arch that hold for one kernel at one level (shared by profiles that
+    differ only in config or geometry)."""
+    return tuple(r for r in layout_for(arch).bits if level in r.levels and r.era.contains(kv))
 
 
 @lru_cache(maxsize=64)

@@ -9,6 +9,7 @@ the flavour (Debian ``cloud-amd64`` drops MEMORY_FAILURE) and the architecture.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 Version = tuple[int, int, int]
@@ -59,7 +60,7 @@ class KernelVersionError(ValueError):
 
 _ALIASES = {"mainline", "newest", "latest", "default"}
 
-_CORE = re.compile(
+_CORE = (
     r"^v?(?P<maj>\d{1,2})\.(?P<min>\d{1,3})(?:\.(?P<patch>\d{1,4}))?"
     r"(?:-rc(?P<rc>\d{1,2}))?(?P<rest>.*)$"
 )
@@ -71,27 +72,34 @@ _ARCH_WORDS = {
 
 # Each rule: (pattern over the text after the version, distro, how to read the match).
 # Debian: "-13-amd64", "-13-cloud-amd64", "-28-rt-arm64", "+deb13-amd64", "-1+deb12u1-arm64".
-_DEBIAN = re.compile(
+_DEBIAN = (
     r"^(?:-(?P<abi>\d+)|\+deb(?P<deb>\d+)(?:u\d+)?)?"
     r"(?:-(?P<flav>(?:cloud-|rt-)?(?:amd64|arm64)(?:-16k|-64k)?))$"
 )
-_UBUNTU = re.compile(
+_UBUNTU = (
     r"^-(?P<abi>\d+)(?:\.\d+)?-(?P<flav>generic|lowlatency|aws|azure|gcp|gke|kvm|oracle|"
     r"raspi|ibm|nvidia|realtime|generic-64k|generic-lpae|virtual)$"
 )
-_REDHAT = re.compile(
+_REDHAT = (
     r"^-(?P<build>\d+(?:\.\d+)*)\.el(?P<el>\d+)(?:_\d+)*(?:\.(?P<arch>x86_64|aarch64))?$"
 )
-_FEDORA = re.compile(r"^-(?P<build>\d+)\.fc(?P<fc>\d+)(?:\.(?P<arch>x86_64|aarch64))?$")
-_SUSE = re.compile(r"^-(?P<build>\d+(?:\.\d+)*)-(?P<flav>default|azure|rt|64kb)$")
+_FEDORA = (r"^-(?P<build>\d+)\.fc(?P<fc>\d+)(?:\.(?P<arch>x86_64|aarch64))?$")
+_SUSE = (r"^-(?P<build>\d+(?:\.\d+)*)-(?P<flav>default|azure|rt|64kb)$")
 
 
+@lru_cache(maxsize=None)
+def _rx(pattern: str) -> re.Pattern[str]:
+    """Compiled on first use: a one-shot decode with no --kernel never pays for these."""
+    return re.compile(pattern)
+
+
+@lru_cache(maxsize=512)
 def parse_kernel(text: str) -> KernelVersion:
     """Parse a kernel version or release string (``uname -r`` style)."""
     raw = text.strip()
     if raw.lower() in _ALIASES:
         return KernelVersion(*NEWEST[:2], None, NEWEST_TEXT)
-    m = _CORE.match(raw)
+    m = _rx(_CORE).match(raw)
     if not m:
         raise KernelVersionError(
             f"kernel version {text!r} not understood (examples: 6.12, 6.12.117, "
@@ -103,7 +111,7 @@ def parse_kernel(text: str) -> KernelVersion:
     rest = m["rest"]
     fields: dict = {}
     if rest:
-        if d := _DEBIAN.match(rest):
+        if d := _rx(_DEBIAN).match(rest):
             flav = d["flav"]
             fields = dict(distro="debian", flavour=flav,
                           arch_hint=_ARCH_WORDS[flav.split("-")[-2] if flav.endswith(("16k", "64k"))
@@ -113,19 +121,19 @@ def parse_kernel(text: str) -> KernelVersion:
             # Debian's "X.Y.0-N" ABI names hide the stable level.
             if patch == 0 and d["abi"]:
                 patch = None
-        elif u := _UBUNTU.match(rest):
+        elif u := _rx(_UBUNTU).match(rest):
             fields = dict(distro="ubuntu", flavour=u["flav"], build=(int(u["abi"]),),
                           arch_hint="arm64" if u["flav"] in ("raspi", "generic-64k") else None)
             if patch == 0:
                 patch = None
-        elif r := _REDHAT.match(rest):
+        elif r := _rx(_REDHAT).match(rest):
             fields = dict(distro="rhel", distro_release=int(r["el"]),
                           build=tuple(int(x) for x in r["build"].split(".")),
                           arch_hint=_ARCH_WORDS.get(r["arch"] or ""))
-        elif f := _FEDORA.match(rest):
+        elif f := _rx(_FEDORA).match(rest):
             fields = dict(distro="fedora", distro_release=int(f["fc"]),
                           build=(int(f["build"]),), arch_hint=_ARCH_WORDS.get(f["arch"] or ""))
-        elif s := _SUSE.match(rest):
+        elif s := _rx(_SUSE).match(rest):
             fields = dict(distro="suse", flavour=s["flav"],
                           build=tuple(int(x) for x in s["build"].split(".")))
         else:

@@ -7,8 +7,8 @@ are what :meth:`Profile.neighbours` varies to find alternative readings.
 
 from __future__ import annotations
 
-import platform
-from dataclasses import dataclass, replace
+import os
+from typing import NamedTuple
 from functools import lru_cache
 
 from .kver import NEWEST_TEXT, KernelVersion, KernelVersionError, parse_kernel
@@ -23,8 +23,7 @@ class ProfileError(ValueError):
 
 # --- config symbols ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     meaning: str
     arches: tuple[str, ...]
@@ -86,12 +85,11 @@ PAGE_SHIFTS = {4096: 12, 16384: 14, 65536: 16}
 
 
 def host_arch() -> str | None:
-    m = platform.machine().lower()
+    m = os.uname().machine.lower()
     return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(m)
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     arch: str
     kernel: KernelVersion
     preset: str
@@ -154,7 +152,7 @@ class Profile:
                     scheme=self.scheme)
         opts.update(changes)
         p = resolve(**opts)
-        return replace(p, pinned=self.pinned, sources=self.sources)
+        return p._replace(pinned=self.pinned, sources=self.sources)
 
     def neighbours(self) -> list[tuple["Profile", dict[str, str]]]:
         """Profiles differing in the dimensions the user did not pin, for alternatives."""
@@ -406,11 +404,16 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
     if preset == "debian" and arch == "arm64" and kv.key >= v("6.12") and pa == 48:
         notes.append("Debian builds arm64 6.12+ with 52-bit PA (LPA2), active only on CPUs with "
                      "FEAT_LPA2; 48-bit PA assumed (--pa-bits 52 for LPA2)")
-    notes.extend(_uncertain(layout, kv))
+    notes.extend(_uncertain_notes(arch, kv))
     return Profile(arch=arch, kernel=kv, preset=preset, items=tuple(items),
                    config=frozenset(enabled), page_size=psize, pa_bits=pa, levels=lv,
                    scheme=scheme, capabilities=caps, sources=tuple(sorted(src.items())),
                    notes=tuple(notes), pinned=frozenset(pinned))
+
+
+@lru_cache(maxsize=64)
+def _uncertain_notes(arch: str, kv: KernelVersion) -> tuple[str, ...]:
+    return tuple(_uncertain(layout_for(arch), kv))
 
 
 def _uncertain(layout, kv: KernelVersion) -> list[str]:

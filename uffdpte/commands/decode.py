@@ -47,8 +47,6 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     from ..tokens import Token, line_tokens, show, tokens_from_args
 
     profile = make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme)
-    classifiers = {lv: classifier_for(profile, lv, alternatives)
-                   for lv in ("pte", "pmd", "pud", "p4d", "pgd")}
     default_level = level
     term, colour = (False, False) if as_json else terminal_view(color)
     if as_json:
@@ -69,7 +67,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         raise click.UsageError("no values given (pass hex values, or '-' to read stdin)")
     out = Output()
     status = EXIT_OK
-    pte_decoder = decoder_for(profile, "pte")
+    pte_decoder = decoder_for(profile, "pte") if swp_entry else None
 
     def emit(tok: Token, where: str) -> None:
         nonlocal status
@@ -86,7 +84,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
                      f"can hold (type {t}, offset {off:#x})")
                 return
             value = pte_decoder.swp_entry_to_pte(t, off)
-        clf = classifiers[tok.level or default_level]
+        clf = classifier_for(profile, tok.level or default_level, alternatives)  # cached
         out.add(render(clf.decode(value, tok.text), alternatives=alternatives))
 
     sources: list[str] = list(values) if values else ["-"]

@@ -7,8 +7,6 @@ Debian 6.1.192 and 6.12.117, the 6.10 pull request (Ryan Roberts' re-layout) and
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .model import (ALL_LEVELS, ALWAYS, FIELD, HUGE_LEVELS, LEAF_LEVELS, OFFSET, PFN, PRESENT,
                     PROTNONE, SWAP, TABLE, TYPE, UPPER_LEVELS, Bits, Capability, Derived, Era,
                     Layout, Presence, v)
@@ -216,7 +214,7 @@ def _sourced(b: Bits) -> Bits:
     if b.era is not ALWAYS:
         return b
     where = _PROT if b.macro in _SOFTWARE else _HWDEF
-    return replace(b, era=Era(source=f"{where} {b.macro} (every era covered)"))
+    return b._replace(era=Era(source=f"{where} {b.macro} (every era covered)"))
 
 
 BITS = tuple(_sourced(b) for b in BITS)

@@ -8,8 +8,7 @@ config enables; everything else in uffdpte (classify, encode, the field map, ``l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from ..kver import KernelVersion, Version
@@ -21,8 +20,7 @@ def v(text: str) -> "Version":
     return tuple((parts + [0, 0])[:3])  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class Backport:
+class Backport(NamedTuple):
     """A change that reached kernels older than its mainline release.
 
     Either a stable series (``series=(4, 14), first_patch=63``: 4.14.63 and later) or a
@@ -51,8 +49,7 @@ class Backport:
         return False
 
 
-@dataclass(frozen=True)
-class Era:
+class Era(NamedTuple):
     """The releases a fact holds for: ``since`` inclusive, ``until`` exclusive (mainline)."""
 
     since: "Version | None" = None
@@ -67,14 +64,18 @@ class Era:
     unless: "tuple[Era, ...]" = ()
 
     def contains(self, kv: "KernelVersion") -> bool:
-        if any(u.contains(kv) for u in self.unless):
-            return False
-        key = kv.key
+        for u in self.unless:  # (plain loops: this runs for every row of every profile)
+            if u.contains(kv):
+                return False
+        key = (kv.major, kv.minor, kv.patch or 0)
         if self.until is not None and key >= self.until:
             return False
         if self.since is None or key >= self.since:
             return True
-        return any(b.covers(kv) for b in self.backports)
+        for b in self.backports:
+            if b.covers(kv):
+                return True
+        return False
 
     def uncertain_for(self, kv: "KernelVersion") -> str | None:
         """Why this row's applicability to ``kv`` is an assumption, if it is one."""
@@ -124,8 +125,7 @@ UPPER_LEVELS = frozenset({"pgd", "p4d", "pud", "pmd"})
 ALL_LEVELS = frozenset(LEVEL_NAMES)
 
 
-@dataclass(frozen=True)
-class Bits:
+class Bits(NamedTuple):
     """One row of a layout table: a bit or a field, in the forms where it means this."""
 
     lo: int
@@ -162,8 +162,7 @@ class Bits:
         return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
 
 
-@dataclass(frozen=True)
-class Presence:
+class Presence(NamedTuple):
     """How the arch tells none / valid / present-but-invalid / swap apart (pte_none etc.)."""
 
     era: Era
@@ -197,8 +196,7 @@ class Presence:
     table_bits: int = 0
 
 
-@dataclass(frozen=True)
-class SwapType:
+class SwapType(NamedTuple):
     """A special swap type of include/linux/swap.h, counted down from 31 in table order."""
 
     name: str  # SWP_MIGRATION_WRITE
@@ -211,8 +209,7 @@ class SwapType:
     writable: bool | None = None
 
 
-@dataclass(frozen=True)
-class MarkerBit:
+class MarkerBit(NamedTuple):
     bit: int
     name: str  # UFFD_WP
     macro: str  # PTE_MARKER_UFFD_WP
@@ -222,8 +219,7 @@ class MarkerBit:
     in_page_tables: bool = True
 
 
-@dataclass(frozen=True)
-class Capability:
+class Capability(NamedTuple):
     """A feature a profile has when its config enables it and its kernel/arch support it."""
 
     name: str  # uffd_wp
@@ -232,8 +228,7 @@ class Capability:
     meaning: str = ""
 
 
-@dataclass(frozen=True)
-class Derived:
+class Derived(NamedTuple):
     """A predicate the kernel computes from several bits (pte_dirty, pte_write, ...).
 
     ``any_of`` is a disjunction of conjunctions of flag names ("!NAME" = flag clear): the
@@ -247,8 +242,7 @@ class Derived:
     gate: str | None = None  # None in the result when the profile lacks the capability
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """Everything one architecture's tables say, before a profile selects from it."""
 
     arch: str

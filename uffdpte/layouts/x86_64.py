@@ -10,8 +10,6 @@ row wins (a gated or backported variant follows the plain one).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .model import (ALL_LEVELS, ALWAYS, FIELD, HUGE_LEVELS, IGNORED, LEAF_LEVELS, MBZ, NEVER, OFFSET, PFN,
                     PRESENT, PROTNONE, SWAP, TABLE, TYPE, UPPER_LEVELS, Backport, Bits,
                     Capability, Derived, Era, Layout, Presence, v)
@@ -266,7 +264,7 @@ def _sourced(b: Bits) -> Bits:
     """Rows that hold in every era the tables cover still name the file they come from."""
     if b.era is not ALWAYS:
         return b
-    return replace(b, era=Era(source=f"{_TYPES_H} {b.macro} (every era covered)"))
+    return b._replace(era=Era(source=f"{_TYPES_H} {b.macro} (every era covered)"))
 
 
 BITS = tuple(_sourced(b) for b in BITS)
