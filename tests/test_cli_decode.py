@@ -77,6 +77,18 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2 and b"Traceback" not in r.stderr
 
 
+def test_every_value_of_a_multi_chunk_stream_comes_out_in_order():
+    # more than one 1 MiB read: the fast path and batch flushes must not lose a line
+    n = 150_000
+    data = "".join("%016x\n" % (i * 0x1000 | 0x67) for i in range(n)).encode()
+    r = run("decode", "--arch", "x86_64", "--kernel", "6.12", "--config", "all", "--levels",
+            "4", "--scheme", "marker", "-", stdin=data)
+    out = r.stdout.decode().splitlines()
+    assert r.returncode == 0 and len(out) == n
+    assert [int(x.split()[0], 16) for x in out[::9973]] == [i * 0x1000 | 0x67
+                                                            for i in range(0, n, 9973)]
+
+
 def test_head_closes_the_pipe_quietly():
     gen = subprocess.Popen([sys.executable, "-c",
                             "import sys\nfor i in range(200000): sys.stdout.write('%x\\n' % i)"],

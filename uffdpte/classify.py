@@ -159,12 +159,23 @@ class Decoder:
                     if pa_a & pa_b:
                         pairs.append((a, b, pa_a & pa_b))
             self.pfn_overlaps[fname] = pairs
+        #: per form, the PFN rows as (raw lo, width mask, physical-address lo)
+        self._pa_pieces = {f: tuple((r.lo, (1 << r.width) - 1, r.pa_lo)
+                                    for r in self.forms[f].pfn)
+                           for f in (PRESENT, PROTNONE, TABLE)}
         self.derived = [d for d in layout.derived]
         self.cont_span = dict(layout.cont_spans).get((level, self.page_size))
         self.special_values = self._special_values()
-        self.payload_sig = (tuple((r.lo, r.hi, r.pa_lo) for r in self.forms[PRESENT].pfn),
-                            self.page_shift, pr.invert_pfn, (self.off_lo, self.off_mask,
-                            self.off_inverted), self.swp_pfn_bits, self.pfn_masked)
+        pr_inv = pr.invert_pfn
+        #: how each kind of payload is extracted: readings of two decoders that agree here
+        #: give the same numbers for every value
+        self.payload_sig = {
+            "pa": {f: (self._pa_pieces[f], self.page_shift, pr_inv and f == PROTNONE)
+                   for f in (PRESENT, PROTNONE, TABLE)},
+            "pfn": (self.off_lo, self.off_mask, self.off_inverted, self.swp_pfn_bits,
+                    self.pfn_masked),
+            "offset": (self.off_lo, self.off_mask, self.off_inverted),
+        }
         self.lp_mask = self._low_payload_mask()
 
     # --- compiling ------------------------------------------------------------------------
@@ -182,9 +193,12 @@ class Decoder:
         raise AssertionError(f"no MAX_PHYSMEM_BITS row for {self.profile.label()}")
 
     def _low_payload_mask(self) -> int:
-        """Raw bits that carry only numbers no check looks at: PFN bits 0-31 of present
-        entries that are also swap-offset bits 8-31.  Values differing only there share a
-        reading (see :class:`Classifier`)."""
+        """Raw bits that carry only numbers: PFN bits 0-31 of present entries that are also
+        swap-offset bits 4-31.  Values differing only there share a reading (see
+        :class:`Classifier`).  The checks that do look at these bits only ask whether all of
+        them are 0 (a marker's bits above PTE_MARKER_MASK, offset 0) or all 1 (offset 0
+        stored inverted), which the memo key keeps; marker bits (offset bits 0-3) and
+        everything from offset bit 32 up stay in the key itself."""
         lp = U64
         for form in (PRESENT, TABLE):
             if form == PRESENT and self.presence.leaf_gate == "never":
@@ -199,7 +213,7 @@ class Decoder:
                 lp &= mask
         if self.swap_ok:
             swap = 0
-            for off_bit in range(8, 32):
+            for off_bit in range(4, 32):
                 swap |= 1 << (self.off_lo + off_bit)
             lp &= swap
         return 0 if lp == U64 else lp
@@ -260,6 +274,19 @@ class Decoder:
         off = (offset ^ self.off_mask) if self.off_inverted else offset
         return ((swp_type & self.type_mask) << self.type_lo) | ((off & self.off_mask) << self.off_lo)
 
+    def numbers(self, pte: int, r: Reading) -> tuple[int | None, int | None, int | None]:
+        """(swp_offset, pfn, phys_addr) of ``pte`` read as ``r`` (None where meaningless)."""
+        payload = r.payload
+        if payload == "pa":
+            pa = self.phys_addr(pte, r.form)
+            return None, pa >> self.page_shift, pa
+        if r.swp_type is None:
+            return None, None, None
+        off = self.swp_offset(pte)
+        if payload == "pfn":
+            return off, (off & self.swp_pfn_mask if self.pfn_masked else off), None
+        return off, None, None
+
     def swp_offset_pfn(self, offset: int) -> int:
         """swp_offset_pfn(): 6.1+ masks with SWP_PFN_MASK; before, the whole offset."""
         return offset & self.swp_pfn_mask if self.pfn_masked else offset
@@ -270,8 +297,8 @@ class Decoder:
         if form == PROTNONE and self.presence.invert_pfn:
             pte = ~pte & U64
         pa = 0
-        for r in self.forms[form if form in (PRESENT, PROTNONE, TABLE) else PRESENT].pfn:
-            pa |= ((pte >> r.lo) & ((1 << r.width) - 1)) << r.pa_lo
+        for lo, mask, pa_lo in self._pa_pieces.get(form) or self._pa_pieces[PRESENT]:
+            pa |= ((pte >> lo) & mask) << pa_lo
         return pa
 
     # --- classification -------------------------------------------------------------------
@@ -586,6 +613,12 @@ class Decoder:
         return f"<Decoder {self.profile.label()} {self.level}>"
 
 
+def _payload_sig(d: Decoder, r: Reading):
+    """How ``d`` turns a value of reading ``r`` into numbers (None: it holds none)."""
+    sig = d.payload_sig.get(r.payload)
+    return sig.get(r.form) if isinstance(sig, dict) else sig
+
+
 @lru_cache(maxsize=8)
 def _row_gates(arch: str) -> frozenset[str]:
     """The capabilities some row of this arch is gated on."""
@@ -681,19 +714,30 @@ class Classifier:
             if policy == "wellformed" and not r.wellformed:
                 continue
             same = r.signature() == sig0
-            if same and dec.payload_sig == self.primary.payload_sig:
+            psig = _payload_sig(dec, r)
+            if same and psig == _payload_sig(self.primary, r0):
                 continue
-            gkey = (r.signature(), dec.payload_sig)
+            gkey = (r.signature(), psig)
             if gkey in groups:
                 groups[gkey][2].append(differs)
             else:
                 groups[gkey] = [dec, r, [differs], same]
-        alts = tuple((d, r, tuple(diffs), same) for d, r, diffs, same in groups.values())
+        alts = tuple((d, r, tuple(diffs), same,
+                      ",".join("+".join(x.values()) for x in diffs))
+                     for d, r, diffs, same in groups.values())
         if len(self.memo) >= self.MEMO_LIMIT:
             self.memo.clear()
         rec = (r0, alts)
         self.memo[key] = rec
         return rec
+
+    def record(self, pte: int) -> tuple[Reading, tuple]:
+        """The memoised (reading, alternative specs) of one value."""
+        lp = self.lp
+        low = pte & lp
+        key = (pte & self.nlp) | ((0 if low == 0 else (1 if low == lp else 2)) << 64)
+        rec = self.memo.get(key)
+        return rec if rec is not None else self._miss(pte, key)
 
     def decode(self, pte: int, token: str | None = None) -> Entry:
         lp = self.lp

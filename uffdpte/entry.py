@@ -30,7 +30,7 @@ class Reading:
 
     __slots__ = ("state", "subtype", "form", "swp_type", "type_name", "markers", "flags",
                  "fields", "uffd_wp", "soft_dirty", "exclusive", "write", "dirty", "young",
-                 "predicates", "problems", "notes", "payload", "wellformed")
+                 "predicates", "problems", "notes", "payload", "wellformed", "cache")
 
     def __init__(self, *, state: str, form: str, subtype: str | None = None,
                  swp_type: int | None = None, type_name: str | None = None,
@@ -62,6 +62,8 @@ class Reading:
         #: offset), "offset" (swap offset only), None (nothing more)
         self.payload = payload
         self.wellformed = state != "invalid" and not problems
+        #: what renderers derive from the reading alone (templates), built on first use
+        self.cache: dict = {}
 
     def signature(self) -> tuple:
         """What two readings must share to be the same reading (payload aside).  A
@@ -72,10 +74,32 @@ class Reading:
                 bool(self.write), bool(self.dirty), bool(self.young), self.problems)
 
 
+def payload_key(numbers: tuple, r: Reading) -> tuple:
+    """What must match for two readings of one value to give the same numbers.  Present
+    entries compare by physical address: the same PA is another PFN under another page
+    size, and that is not a different reading."""
+    return ("pa", numbers[2]) if r.payload == "pa" else (numbers[1], numbers[0])
+
+
+def shown_alternatives(decoder: "Decoder", reading: Reading, alts: tuple, value: int):
+    """The alternative specs worth showing for ``value``: (decoder, reading, differs, label,
+    numbers).  A profile that reads the same shape but extracts the payload differently
+    (another page size, another swap layout) differs only if the numbers do."""
+    mine = None
+    for dec, r, differs, same_reading, label in alts:
+        nums = dec.numbers(value, r)
+        if same_reading:
+            if mine is None:
+                mine = payload_key(decoder.numbers(value, reading), reading)
+            if payload_key(nums, r) == mine:
+                continue
+        yield dec, r, differs, label, nums
+
+
 class Entry:
     """One raw value decoded under one profile (``uffdpte.decode`` returns these)."""
 
-    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs")
+    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs", "label")
 
     def __init__(self, value: int, reading: Reading, decoder: "Decoder", token: str | None = None,
                  alts: tuple = (), differs: tuple[dict[str, str], ...] = ()) -> None:
@@ -85,6 +109,7 @@ class Entry:
         self.input = token
         self._alts = alts
         self.differs = differs  # for an alternative: the profile dimensions that differ
+        self.label = ""  # ... and the same as text: "6.12+debian,6.6"
 
     # --- what the reading says ------------------------------------------------------------
     @property
@@ -137,24 +162,16 @@ class Entry:
     @property
     def phys_addr(self) -> int | None:
         """The physical address of a present or PROT_NONE entry (pte_pfn << PAGE_SHIFT)."""
-        if self.reading.payload != "pa":
-            return None
-        return self.decoder.phys_addr(self.value, self.reading.form)
+        return self.decoder.numbers(self.value, self.reading)[2]
 
     @property
     def pfn(self) -> int | None:
-        payload = self.reading.payload
-        if payload == "pa":
-            return self.decoder.phys_addr(self.value, self.reading.form) >> self.decoder.page_shift
-        if payload == "pfn":
-            return self.decoder.swp_offset_pfn(self.swp_offset)
-        return None
+        """pte_pfn, or swp_offset_pfn for PFN-carrying swap entries."""
+        return self.decoder.numbers(self.value, self.reading)[1]
 
     @property
     def swp_offset(self) -> int | None:
-        if self.reading.swp_type is None:
-            return None
-        return self.decoder.swp_offset(self.value)
+        return self.decoder.numbers(self.value, self.reading)[0]
 
     @property
     def swp_entry(self) -> int | None:
@@ -167,20 +184,15 @@ class Entry:
     def alternatives(self) -> tuple["Entry", ...]:
         """Readings under profiles the user did not pin that differ from this one."""
         out = []
-        for decoder, reading, differs, same_reading in self._alts:
+        for decoder, reading, differs, label, _ in shown_alternatives(
+                self.decoder, self.reading, self._alts, self.value):
             alt = Entry(self.value, reading, decoder, self.input, (), differs)
-            # A profile that reads the same shape but extracts the payload differently
-            # (another page size, another swap layout) differs only if the numbers do.
-            if not same_reading or alt.payload_key() != self.payload_key():
-                out.append(alt)
+            alt.label = label
+            out.append(alt)
         return tuple(out)
 
     def payload_key(self) -> tuple:
-        # Present entries compare by physical address: the same PA is a different PFN
-        # under another page size, and that is not a different reading.
-        if self.reading.payload == "pa":
-            return ("pa", self.phys_addr)
-        return (self.pfn, self.swp_offset)
+        return payload_key(self.decoder.numbers(self.value, self.reading), self.reading)
 
     @property
     def wellformed(self) -> bool:

@@ -62,7 +62,7 @@ class Output:
             if self.parts:
                 self.parts.append("")
                 self.stream.write("\n".join(self.parts).encode("utf-8", "surrogateescape"))
-                self.parts = []
+                self.parts.clear()  # in place: callers may hold the list
             self.stream.flush()
         except BrokenPipeError:
             raise PipeClosed() from None

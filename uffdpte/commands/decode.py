@@ -43,6 +43,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
       uffdpte decode --level pmd 80000000abe000e7
     """
     from ..classify import classifier_for, decoder_for
+    from ..render.plain import line as plain_line
     from ..streams import Output, line_batches
     from ..tokens import Token, line_tokens, show, tokens_from_args
 
@@ -58,7 +59,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
                    or len(list(tokens_from_args(list(values)))) > 1)
         render = Renderer(colour=colour, compact=several, brief=brief).render
     else:
-        from ..render.plain import line as render
+        render = plain_line
     for note in profile.notes:
         _err(f"note: {note}")
 
@@ -89,10 +90,30 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
 
     sources: list[str] = list(values) if values else ["-"]
     argno = 0
+    # the common line, one bare hex value, skips the tokenizer (same rule, tested equal);
+    # plain output then skips the Entry object too
+    fast_clf = classifier_for(profile, default_level, alternatives)
+    fast = fast_clf.decode
+    if render is plain_line:
+        from ..render.plain import record_line
+        record, primary = fast_clf.record, fast_clf.primary
+
+        def fast_line(value: int, token: str) -> str:
+            r, alts = record(value)
+            return record_line(primary, r, alts, value, alternatives)
+    else:
+        def fast_line(value: int, token: str) -> str:
+            return render(fast(value, token), alternatives=alternatives)
+    parts = out.parts
+    hexdigits = b"0123456789abcdefABCDEF"
     for v in sources:
         if v == "-":
             for first, lines in line_batches(sys.stdin.buffer):
                 for i, raw in enumerate(lines, first):
+                    word = raw.strip()
+                    if 0 < len(word) <= 16 and not swp_entry and not word.translate(None, hexdigits):
+                        parts.append(fast_line(int(word, 16), word.decode()))
+                        continue
                     for tok in line_tokens(raw, i):
                         emit(tok, f"-:{i}")
                 out.flush()

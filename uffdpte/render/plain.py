@@ -3,57 +3,79 @@
 Fields 1 and 2 are always the value (``0x%016x``) and the state, so ``awk '$2 == "swap"'``
 works; ``key=value`` pairs follow, then ``| problems: ...`` and ``| alternatives: ...``
 segments when there are any.
+
+Everything but the numbers is the same for every value of one reading, so it is built once
+per :class:`~uffdpte.entry.Reading` and kept on it: a stream of a million entries formats
+two or three numbers per line.
 """
 
 from __future__ import annotations
 
-from ..entry import Entry
+from ..entry import Entry, Reading, shown_alternatives
+
+_BOOLS = ("write", "dirty", "young", "uffd_wp", "soft_dirty", "exclusive")
 
 
-def _differs(d: tuple[dict[str, str], ...]) -> str:
-    return ",".join("+".join(x.values()) for x in d)
+def _template(r: Reading, level: str) -> tuple[str, bool, bool, str, str]:
+    """(head, show offset, show pfn, tail, problems segment) of one reading."""
+    head = [r.state + (f"/{r.subtype}" if r.subtype else "")]
+    if level != "pte":
+        head.append(f"level={level}")
+    show_offset = False
+    if r.swp_type is not None:
+        head.append(f"type={r.swp_type}")
+        show_offset = r.payload != "pfn" or r.state == "invalid"
+    tail = []
+    if r.markers:
+        tail.append("markers=" + ",".join(r.markers))
+    if r.flags:
+        tail.append("flags=" + ",".join(r.flags))
+    for name, raw, label in r.fields:
+        if label is not None or raw:  # an unnamed zero (pkey 0) says nothing
+            tail.append(f"{name.lower()}={label if label is not None else raw}")
+    # only the predicates that hold: "uffd_wp=1" greps; absent means false or not applicable
+    tail.extend(f"{key}=1" for key in _BOOLS if getattr(r, key))
+    problems = (" | problems: " + "; ".join(r.problems)) if r.problems else ""
+    return (" ".join(head), show_offset, r.payload in ("pa", "pfn"),
+            (" " + " ".join(tail)) if tail else "", problems)
+
+
+def _summary(decoder, r: Reading, numbers: tuple) -> str:
+    tpl = r.cache.get("plain")
+    if tpl is None:
+        tpl = r.cache["plain"] = _template(r, decoder.level)
+    head, show_offset, show_pfn, tail, _ = tpl
+    mid = ""
+    if show_offset and numbers[0] is not None:
+        mid = f" offset={numbers[0]:#x}"
+    if show_pfn and numbers[1] is not None:
+        mid += f" pfn={numbers[1]:#x}"
+    return head + mid + tail
 
 
 def summary(e: Entry) -> str:
     """The state and key fields, without the value (used for alternatives too)."""
-    r = e.reading
-    parts = [r.state + (f"/{r.subtype}" if r.subtype else "")]
-    if e.decoder.level != "pte":
-        parts.append(f"level={e.decoder.level}")
-    if r.swp_type is not None:
-        parts.append(f"type={r.swp_type}")
-        if r.payload != "pfn" or r.state == "invalid":
-            off = e.swp_offset
-            if off is not None:
-                parts.append(f"offset={off:#x}")
-    pfn = e.pfn
-    if pfn is not None:
-        parts.append(f"pfn={pfn:#x}")
-    if r.markers:
-        parts.append("markers=" + ",".join(r.markers))
-    if r.flags:
-        parts.append("flags=" + ",".join(r.flags))
-    for name, raw, label in r.fields:
-        if label is not None or raw:  # an unnamed zero (pkey 0) says nothing
-            parts.append(f"{name.lower()}={label if label is not None else raw}")
-    # only the predicates that hold: "uffd_wp=1" greps; absent means false or not applicable
-    for key in ("write", "dirty", "young", "uffd_wp", "soft_dirty", "exclusive"):
-        if getattr(r, key):
-            parts.append(f"{key}=1")
-    return " ".join(parts)
+    return _summary(e.decoder, e.reading, e.decoder.numbers(e.value, e.reading))
+
+
+def record_line(decoder, reading: Reading, alts: tuple, value: int,
+                alternatives: bool = True) -> str:
+    """The line for one value from its memoised record (no Entry needed: the bulk path)."""
+    text = f"0x{value:016x} {_summary(decoder, reading, decoder.numbers(value, reading))}"
+    text += reading.cache["plain"][4]
+    if alternatives and alts:
+        segs, bad = [], []
+        for dec, r, _, label, nums in shown_alternatives(decoder, reading, alts, value):
+            if r.wellformed:
+                segs.append(f"{label}: {_summary(dec, r, nums)}")
+            else:
+                bad.append(label)
+        if bad:
+            segs.append("invalid or doubtful under " + ",".join(bad))
+        if segs:
+            text += " | alternatives: " + "; ".join(segs)
+    return text
 
 
 def line(e: Entry, *, alternatives: bool = True) -> str:
-    out = [f"0x{e.value:016x}", summary(e)]
-    if e.reading.problems:
-        out.append("| problems: " + "; ".join(e.reading.problems))
-    if alternatives:
-        alts = e.alternatives
-        if alts:
-            good = [a for a in alts if a.wellformed]
-            bad = [a for a in alts if not a.wellformed]
-            segs = [f"{_differs(a.differs)}: {summary(a)}" for a in good]
-            if bad:
-                segs.append("invalid or doubtful under " + ",".join(_differs(a.differs) for a in bad))
-            out.append("| alternatives: " + "; ".join(segs))
-    return " ".join(out)
+    return record_line(e.decoder, e.reading, e._alts, e.value, alternatives)
