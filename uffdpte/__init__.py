@@ -46,4 +46,6 @@ def decode(value: int | str, *, profile: Profile | None = None, arch: str | None
         token = None
     p = _profile(profile, arch=arch, kernel=kernel, config=config, page_size=page_size,
                  pa_bits=pa_bits, levels=levels, scheme=scheme)
-    return classifier_for(p, level, alternatives).decode(value, token)
+    e = classifier_for(p, level, alternatives).decode(value, token)
+    e._profile = p
+    return e

@@ -16,7 +16,7 @@ from functools import lru_cache
 from .entry import Entry, Reading
 from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
-                              SWAP_TYPES, SWP_TYPE_SHIFTS)
+                              SWAP_TYPES, swp_type_shift)
 from .layouts.model import (FIELD, FLAG, IGNORED, LEVEL_NAMES, MBZ, OFFSET, PFN, PRESENT,
                             PROTNONE, SWAP, TABLE, TYPE, Bits)
 from .profile import Profile
@@ -136,7 +136,7 @@ class Decoder:
         self.max_swapfiles = (1 << 5) - len(specials)
         self.types = {self.max_swapfiles + i: t for i, t in enumerate(specials)}
 
-        self.swp_type_shift = [shift for era, shift in SWP_TYPE_SHIFTS if era.contains(kv)][-1]
+        self.swp_type_shift = swp_type_shift(kv)[0]
         self.marker_bits = [m for m in MARKER_BITS if m.era.contains(kv)]
         self.marker_mask = sum(1 << m.bit for m in self.marker_bits if m.in_page_tables)
 
@@ -664,8 +664,13 @@ def _rows_in_era(arch: str, kv, level: str) -> tuple[Bits, ...]:
     return tuple(r for r in layout_for(arch).bits if level in r.levels and r.era.contains(kv))
 
 
-@lru_cache(maxsize=64)
 def decoder_for(profile: Profile, level: str = "pte") -> Decoder:
+    """The compiled decoder of a profile (cached; where a choice came from does not matter)."""
+    return _decoder_for(profile._replace(sources=(), notes=()), level)
+
+
+@lru_cache(maxsize=64)
+def _decoder_for(profile: Profile, level: str) -> Decoder:
     return Decoder(profile, level)
 
 
@@ -749,6 +754,11 @@ class Classifier:
         return Entry(pte, rec[0], self.primary, token, rec[1])
 
 
-@lru_cache(maxsize=64)
 def classifier_for(profile: Profile, level: str = "pte", alternatives: bool = True) -> Classifier:
+    """The memoising classifier of a profile (cached like :func:`decoder_for`)."""
+    return _classifier_for(profile._replace(sources=(), notes=()), level, alternatives)
+
+
+@lru_cache(maxsize=64)
+def _classifier_for(profile: Profile, level: str, alternatives: bool) -> Classifier:
     return Classifier(profile, level, alternatives)

@@ -99,7 +99,8 @@ def shown_alternatives(decoder: "Decoder", reading: Reading, alts: tuple, value:
 class Entry:
     """One raw value decoded under one profile (``uffdpte.decode`` returns these)."""
 
-    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs", "label")
+    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs", "label",
+                 "_profile")
 
     def __init__(self, value: int, reading: Reading, decoder: "Decoder", token: str | None = None,
                  alts: tuple = (), differs: tuple[dict[str, str], ...] = ()) -> None:
@@ -110,11 +111,13 @@ class Entry:
         self._alts = alts
         self.differs = differs  # for an alternative: the profile dimensions that differ
         self.label = ""  # ... and the same as text: "6.12+debian,6.6"
+        self._profile: "Profile | None" = None  # with provenance, when the caller has it
 
     # --- what the reading says ------------------------------------------------------------
     @property
     def profile(self) -> "Profile":
-        return self.decoder.profile
+        """The profile, with where each choice came from when the caller gave one."""
+        return self._profile if self._profile is not None else self.decoder.profile
 
     @property
     def state(self) -> str:

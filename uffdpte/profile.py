@@ -290,7 +290,7 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
         pinned.add("kernel")
         src.setdefault("kernel", "option")
     newest = parse_kernel(NEWEST_TEXT)
-    if kv.key > newest.key:
+    if kv.series > newest.series:  # 7.2.13 is 7.2: the tables were checked against it
         notes.append(f"kernel {kv.text} is newer than the tables know ({NEWEST_TEXT}); "
                      f"{NEWEST_TEXT} layouts assumed")
 

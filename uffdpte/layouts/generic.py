@@ -26,6 +26,13 @@ SWP_TYPE_SHIFTS: tuple[tuple[Era, int], ...] = (
 )
 SWP_TYPE_SHIFT = 58  # the current value, for documentation and tests
 
+
+def swp_type_shift(kv) -> tuple[int, str]:
+    """SWP_TYPE_SHIFT for this kernel, and the row's source."""
+    rows = [(era, shift) for era, shift in SWP_TYPE_SHIFTS if era.contains(kv)]
+    era, shift = rows[-1]
+    return shift, era.source
+
 #: A real swap device has fewer than 2^32 slots: union swap_header's last_page is 32 bits
 #: (include/linux/swap.h, unchanged since 2.6), and slot 0 is the header itself.
 SWAP_OFFSET_LIMIT = 1 << 32

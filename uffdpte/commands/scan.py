@@ -1,0 +1,128 @@
+"""uffdpte scan: kernel text in (dmesg, oops reports, mails, crash sessions), every entry
+value it prints decoded in place."""
+
+from __future__ import annotations
+
+import sys
+from typing import BinaryIO
+
+import click
+
+from ..cli import EXIT_OK, EXIT_REJECTED, _err, make_profile, profile_options
+
+
+class RawOutput:
+    """Batched byte writes to stdout (the scan passes text through byte for byte), flushed
+    per input chunk; a closed pipe ends the run quietly (exit 141, see cli.Group)."""
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout.buffer
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def flush(self) -> None:
+        from ..streams import PipeClosed
+        try:
+            if self.parts:
+                self.stream.write(b"".join(self.parts))
+                self.parts = []
+            self.stream.flush()
+        except BrokenPipeError:
+            raise PipeClosed() from None
+
+
+@click.command("scan")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
+@profile_options
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON Lines: one object per value (decode's keys plus source, line, "
+                   "column, message, profile_source, crosscheck).")
+@click.option("--only", is_flag=True, help="Print only the decodes (FILE:LINE:COL: ...), "
+                                           "not the text.")
+@click.option("--follow", "-f", is_flag=True,
+              help="Input is still being written (dmesg -w): decode waiting values when "
+                   "the input pauses.")
+@click.option("--alternatives/--no-alternatives", default=True,
+              help="List readings under profiles neither the text nor the options pin "
+                   "(default on).")
+@click.option("--summary/--no-summary", default=None,
+              help="Values per message kind and skipped fragments on stderr at the end "
+                   "(default: when stderr is a terminal).")
+def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_json, only,
+            follow, alternatives, summary):
+    """Find and decode every page-table entry value in kernel text.
+
+    Reads FILES (or stdin, '-'): dmesg output, oops and syzbot reports, mails (quoted,
+    quoted-printable), journal and syslog files, crash sessions.  Each value is decoded
+    with the profile its report names (the CPU: ... line, the arm64 pgtable header,
+    the message's shape); options pin and override what the text says.
+
+    \b
+    Examples:
+      dmesg | uffdpte scan
+      uffdpte scan --only oops.txt
+      journalctl -k -o short | uffdpte scan --json | jq .state
+      dmesg -w | uffdpte scan --follow
+    """
+    from ..scan import ANNOTATE, JSON, ONLY, Pins, Scanner, Stats, scan_stream
+
+    if as_json and only:
+        raise click.UsageError("--json and --only exclude each other (--json prints only "
+                               "the values already)")
+    # validate the options now: a combination no arch can honour is a usage error (the
+    # arch itself may come from the text, so an unpinned one is tried both ways)
+    tried: list[Exception] = []
+    for a in ([arch] if arch else [None, "x86_64", "arm64"]):
+        try:
+            make_profile(a, kernel, config, page_size, pa_bits, levels, scheme)
+            break
+        except click.UsageError as e:
+            tried.append(e)
+    else:
+        raise tried[0]
+    pins = Pins(arch=arch.lower() if arch else None, kernel=kernel,
+                config=",".join(config) if config else None,
+                page_size=page_size.lower() if page_size else None,
+                pa_bits=int(pa_bits) if pa_bits else None,
+                levels=int(levels) if levels else None,
+                scheme=scheme.lower() if scheme else None)
+    mode = JSON if as_json else ONLY if only else ANNOTATE
+    if not files:
+        if sys.stdin.isatty():
+            raise click.UsageError("no input: give files, or pipe text to stdin "
+                                   "(dmesg | uffdpte scan)")
+        files = ("-",)
+    if summary is None:
+        summary = sys.stderr.isatty()
+
+    out = RawOutput()
+    stats = Stats()
+    status = EXIT_OK
+    for name in files:
+        scanner = Scanner(name, pins, mode, alternatives, out.write, stats)
+        if name == "-":
+            scan_stream(sys.stdin.buffer, scanner, follow=follow, flush=out.flush)
+        else:
+            try:
+                stream = open(name, "rb")
+            except OSError as e:
+                status = EXIT_REJECTED
+                _err(f"scan: {name}: {e.strerror or e}")
+                continue
+            with stream:
+                try:
+                    scan_stream(stream, scanner, follow=follow, flush=out.flush)
+                except OSError as e:  # EISDIR on read, EIO
+                    status = EXIT_REJECTED
+                    scanner.close()
+                    _err(f"scan: {name}: {e.strerror or e}")
+        out.flush()
+    out.flush()
+    if summary:
+        for note in stats.notes:
+            _err(f"note: {note}")
+        for line in stats.summary():
+            _err(line)
+    sys.exit(status)
