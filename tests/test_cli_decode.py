@@ -78,7 +78,7 @@ def test_usage_errors_exit_2():
 
 
 def test_every_value_of_a_multi_chunk_stream_comes_out_in_order():
-    # more than one 1 MiB read: the fast path and batch flushes must not lose a line
+    # many 64 KiB reads: the fast path and batch flushes must not lose a line
     n = 150_000
     data = "".join("%016x\n" % (i * 0x1000 | 0x67) for i in range(n)).encode()
     r = run("decode", "--arch", "x86_64", "--kernel", "6.12", "--config", "all", "--levels",

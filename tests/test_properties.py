@@ -86,6 +86,19 @@ def test_shape_memo_is_exact(profile, v1, noise):
     assert via_memo == fresh
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(MEMO_PROFILES), interesting, LEVEL, st.sampled_from([None, "ff", "pmd:1"]))
+def test_templated_json_is_exactly_json_dumps(profile, value, level, token):
+    """The per-reading JSON templates write what json.dumps(to_dict()) writes, alternatives
+    included, for memo hits and misses alike."""
+    import json
+    clf = classifier_for(profile, level, True)
+    for v in (value, value ^ (clf.lp & 0x5555555555555555)):
+        e = clf.decode(v, token)
+        want = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode(e.to_dict())
+        assert jsonl.line(e) == want
+
+
 @settings(max_examples=300, deadline=None)
 @given(profile_index, interesting)
 def test_json_record_types(i, value):

@@ -163,6 +163,7 @@ class Decoder:
         self._pa_pieces = {f: tuple((r.lo, (1 << r.width) - 1, r.pa_lo)
                                     for r in self.forms[f].pfn)
                            for f in (PRESENT, PROTNONE, TABLE)}
+        self._readings: dict[tuple, Reading] = {}
         self.derived = [d for d in layout.derived]
         self.cont_span = dict(layout.cont_spans).get((level, self.page_size))
         self.special_values = self._special_values()
@@ -304,7 +305,21 @@ class Decoder:
     # --- classification -------------------------------------------------------------------
     def classify(self, pte: int) -> Reading:
         """The reading of one raw value (payload-independent part), in the kernel's order:
-        pXd_none, pXd_present (valid: table or leaf; present-invalid), else swap-format."""
+        pXd_none, pXd_present (valid: table or leaf; present-invalid), else swap-format.
+
+        Equal readings are one object: a stream's many shapes (one per memo key) share a
+        few readings, and the templates renderers keep on them."""
+        r = self._classify(pte)
+        key = r.identity()
+        known = self._readings.get(key)
+        if known is not None:
+            return known
+        if len(self._readings) >= 4096:  # bounded, like the memo
+            self._readings.clear()
+        self._readings[key] = r
+        return r
+
+    def _classify(self, pte: int) -> Reading:
         if self.pte_none(pte):
             return self._none(pte)
         special = self.special_values.get(pte)
@@ -677,7 +692,7 @@ def _decoder_for(profile: Profile, level: str) -> Decoder:
 class Classifier:
     """A primary decoder plus the neighbours that supply alternatives, memoised by shape."""
 
-    MEMO_LIMIT = 1 << 16  # bounded: streams run in constant memory
+    MEMO_LIMIT = 1 << 15  # bounded: streams run in constant memory
 
     def __init__(self, profile: Profile, level: str = "pte", alternatives: bool = True) -> None:
         self.primary = decoder_for(profile, level)
@@ -711,6 +726,7 @@ class Classifier:
     def _miss(self, pte: int, key: int) -> tuple[Reading, tuple]:
         r0 = self.primary.classify(pte)
         sig0 = r0.signature()
+        psig0 = _payload_sig(self.primary, r0)
         groups: dict[tuple, list] = {}
         for dec, differs, policy in self.neighbours:
             r = dec.classify(pte)
@@ -720,16 +736,18 @@ class Classifier:
                 continue
             same = r.signature() == sig0
             psig = _payload_sig(dec, r)
-            if same and psig == _payload_sig(self.primary, r0):
+            same_numbers = psig == psig0
+            if same and same_numbers:
                 continue
             gkey = (r.signature(), psig)
             if gkey in groups:
                 groups[gkey][2].append(differs)
             else:
-                groups[gkey] = [dec, r, [differs], same]
-        alts = tuple((d, r, tuple(diffs), same,
-                      ",".join("+".join(x.values()) for x in diffs))
-                     for d, r, diffs, same in groups.values())
+                groups[gkey] = [dec, r, [differs], same, same_numbers]
+        # (decoder, reading, differs, same reading, label, same numbers as the primary's)
+        alts = tuple((d, r, tuple(diffs), same, ",".join("+".join(x.values()) for x in diffs),
+                      same_numbers)
+                     for d, r, diffs, same, same_numbers in groups.values())
         if len(self.memo) >= self.MEMO_LIMIT:
             self.memo.clear()
         rec = (r0, alts)

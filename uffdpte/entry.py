@@ -65,6 +65,13 @@ class Reading:
         #: what renderers derive from the reading alone (templates), built on first use
         self.cache: dict = {}
 
+    def identity(self) -> tuple:
+        """Everything the reading says: equal identities are interchangeable readings."""
+        return (self.state, self.subtype, self.form, self.swp_type, self.type_name,
+                self.markers, self.flags, self.fields, self.uffd_wp, self.soft_dirty,
+                self.exclusive, self.write, self.dirty, self.young,
+                tuple(self.predicates.items()), self.problems, self.notes, self.payload)
+
     def signature(self) -> tuple:
         """What two readings must share to be the same reading (payload aside).  A
         predicate the profile lacks (None) and one that is false read the same."""
@@ -81,19 +88,77 @@ def payload_key(numbers: tuple, r: Reading) -> tuple:
     return ("pa", numbers[2]) if r.payload == "pa" else (numbers[1], numbers[0])
 
 
-def shown_alternatives(decoder: "Decoder", reading: Reading, alts: tuple, value: int):
+def shown_alternatives(decoder: "Decoder", reading: Reading, alts: tuple, value: int,
+                       mine: tuple | None = None) -> list:
     """The alternative specs worth showing for ``value``: (decoder, reading, differs, label,
     numbers).  A profile that reads the same shape but extracts the payload differently
-    (another page size, another swap layout) differs only if the numbers do."""
-    mine = None
-    for dec, r, differs, same_reading, label in alts:
+    (another page size, another swap layout) differs only if the numbers do.  ``mine``:
+    the primary's numbers, when the caller has them."""
+    if mine is None:
+        mine = decoder.numbers(value, reading)
+    out = []
+    mine_key = None
+    for dec, r, differs, same_reading, label, same_numbers in alts:
+        if same_numbers:
+            out.append((dec, r, differs, label, mine))  # a different reading, same numbers
+            continue
         nums = dec.numbers(value, r)
         if same_reading:
-            if mine is None:
-                mine = payload_key(decoder.numbers(value, reading), reading)
-            if payload_key(nums, r) == mine:
+            if mine_key is None:
+                mine_key = payload_key(mine, reading)
+            if payload_key(nums, r) == mine_key:
                 continue
-        yield dec, r, differs, label, nums
+        out.append((dec, r, differs, label, nums))
+    return out
+
+
+def record(decoder: "Decoder", r: Reading, *, input: Any, value: Any, pfn: Any,
+           swp_offset: Any, swp_entry: Any, phys_addr: Any, alternatives: Any,
+           differs: tuple = ()) -> dict[str, Any]:
+    """The JSON record of one reading, given its value-dependent items (the contract's keys
+    first, in RECORD_KEYS order; render.jsonl builds its per-reading templates from this)."""
+    profile = decoder.profile
+    d: dict[str, Any] = {
+        "input": input,
+        "value": value,
+        "arch": profile.arch,
+        "kernel": profile.kernel.text,
+        "level": decoder.level,
+        "state": r.state,
+        "pfn": pfn,
+        "swp_type": r.swp_type,
+        "swp_offset": swp_offset,
+        "swp_entry": swp_entry,
+        "subtype": r.subtype,
+        "markers": list(r.markers),
+        "flags": list(r.flags),
+        "uffd_wp": r.uffd_wp,
+        "soft_dirty": r.soft_dirty,
+        "exclusive": r.exclusive,
+        "write": r.write,
+        "dirty": r.dirty,
+        "young": r.young,
+        "problems": list(r.problems),
+        "alternatives": alternatives,
+        # additions beyond the contract
+        "phys_addr": phys_addr,
+        "type_name": r.type_name,
+        "fields": {name: (label if label is not None else raw) for name, raw, label in r.fields},
+        "predicates": dict(r.predicates),
+        "notes": list(r.notes),
+        "config": profile.config_label,
+    }
+    if differs:
+        # an alternative: the state keys and what differs; the value, input and the
+        # per-entry detail are the primary record's
+        for key in _NOT_IN_ALTERNATIVES:
+            del d[key]
+        d["differs"] = [dict(x) for x in differs]
+    return d
+
+
+_NOT_IN_ALTERNATIVES = ("input", "value", "arch", "level", "alternatives", "fields",
+                        "predicates", "notes")
 
 
 class Entry:
@@ -203,44 +268,15 @@ class Entry:
 
     # --- output -----------------------------------------------------------------------------
     def to_dict(self, *, alternatives: bool = True) -> dict[str, Any]:
-        r = self.reading
         swp_entry = self.swp_entry
-        phys = self.phys_addr
-        d: dict[str, Any] = {
-            "input": self.input if self.input is not None else "0x%016x" % self.value,
-            "value": "0x%016x" % self.value,
-            "arch": self.decoder.profile.arch,
-            "kernel": self.decoder.profile.kernel.text,
-            "level": self.decoder.level,
-            "state": r.state,
-            "pfn": self.pfn,
-            "swp_type": r.swp_type,
-            "swp_offset": self.swp_offset,
-            "swp_entry": None if swp_entry is None else "0x%016x" % swp_entry,
-            "subtype": r.subtype,
-            "markers": list(r.markers),
-            "flags": list(r.flags),
-            "uffd_wp": r.uffd_wp,
-            "soft_dirty": r.soft_dirty,
-            "exclusive": r.exclusive,
-            "write": r.write,
-            "dirty": r.dirty,
-            "young": r.young,
-            "problems": list(r.problems),
-            "alternatives": [],
-            # additions beyond the contract
-            "phys_addr": None if phys is None else "0x%x" % phys,
-            "type_name": r.type_name,
-            "fields": {name: (label if label is not None else raw) for name, raw, label in r.fields},
-            "predicates": dict(r.predicates),
-            "notes": list(r.notes),
-            "config": self.decoder.profile.config_label,
-        }
-        if self.differs:
-            d["differs"] = [dict(x) for x in self.differs]
-        if alternatives:
-            d["alternatives"] = [a.to_dict(alternatives=False) for a in self.alternatives]
-        return d
+        off, pfn, phys = self.decoder.numbers(self.value, self.reading)
+        alts = [a.to_dict(alternatives=False) for a in self.alternatives] if alternatives else []
+        return record(self.decoder, self.reading,
+                      input=self.input if self.input is not None else "0x%016x" % self.value,
+                      value="0x%016x" % self.value, pfn=pfn, swp_offset=off,
+                      swp_entry=None if swp_entry is None else "0x%016x" % swp_entry,
+                      phys_addr=None if phys is None else "0x%x" % phys,
+                      alternatives=alts, differs=self.differs)
 
     def __repr__(self) -> str:
         extra = ""

@@ -1,6 +1,6 @@
 """Unix-filter plumbing: chunked line reading, batched writes, quiet broken pipes.
 
-Input is read with ``os.read`` in large chunks, so a bulk file moves in 1 MiB pieces while
+Input is read with ``os.read`` in 64 KiB chunks, so a bulk file moves in big pieces while
 ``dmesg -w | uffdpte ...`` gets each record as soon as its line arrives: output is flushed
 after every chunk, which is exactly when the next read might block.
 """
@@ -11,7 +11,9 @@ import os
 import sys
 from typing import BinaryIO, Iterator
 
-CHUNK = 1 << 20
+#: input read size: big enough to amortise the syscalls, small enough that a batch's output
+#: (a JSON record can be a kilobyte per 17-byte input line) stays a few megabytes
+CHUNK = 1 << 16
 
 
 def line_batches(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[tuple[int, list[bytes]]]:

@@ -25,11 +25,15 @@ from ..cli import (EXIT_OK, EXIT_REJECTED, _err, color_option, make_profile, pro
 @click.option("--level", type=click.Choice(["pte", "pmd", "pud", "p4d", "pgd"]), default="pte",
               show_default=True, help="Page-table level of the values (a 'pmd:' prefix on a "
               "value overrides it).")
+@click.option("--summary", is_flag=True,
+              help="Counts instead of one record per value: states, swap types, markers, "
+                   "flags, PFN range (a table on a terminal, text in a pipe, one JSON object "
+                   "with --json).")
 @click.option("--swp-entry", is_flag=True,
               help="The values are swp_entry_t (type << 58 | offset, as 'Bad swap file entry' "
                    "prints them), not raw entries: decode the PTE they stand for.")
 def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as_json,
-            alternatives, color, brief, level, swp_entry):
+            alternatives, color, brief, level, summary, swp_entry):
     """Decode raw PTE values: hex, with or without 0x, as arguments or on stdin (-).
 
     On a terminal: the field map, fields, predicates, problems and alternatives of each
@@ -40,10 +44,11 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
       uffdpte decode 0x8000000071c00227
       uffdpte decode --arch arm64 --kernel 6.12 0x17c0
       dmesg | grep -o 'pte:[0-9a-f]*' | cut -d: -f2 | uffdpte decode --json -
-      uffdpte decode --level pmd 80000000abe000e7
+      uffdpte decode --summary - < pagetable-dump.txt
     """
     from ..classify import classifier_for, decoder_for
     from ..render.plain import line as plain_line
+    from ..summary import Summary
     from ..streams import Output, line_batches
     from ..tokens import Token, line_tokens, show, tokens_from_args
 
@@ -68,12 +73,15 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         raise click.UsageError("no values given (pass hex values, or '-' to read stdin)")
     out = Output()
     status = EXIT_OK
+    rejected = 0
     pte_decoder = decoder_for(profile, "pte") if swp_entry else None
 
     def emit(tok: Token, where: str) -> None:
         nonlocal status
+        nonlocal rejected
         if tok.value is None:
             status = EXIT_REJECTED
+            rejected += 1
             _err(f"{where}: {show(tok.text)}: {tok.error}")
             return
         value = tok.value
@@ -85,8 +93,19 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
                      f"can hold (type {t}, offset {off:#x})")
                 return
             value = pte_decoder.swp_entry_to_pte(t, off)
-        clf = classifier_for(profile, tok.level or default_level, alternatives)  # cached
+        lv = tok.level or default_level
+        if summary:
+            summaries_for(lv).add(value)
+            return
+        clf = classifier_for(profile, lv, alternatives)  # cached
         out.add(render(clf.decode(value, tok.text), alternatives=alternatives))
+
+    summaries: dict[str, Summary] = {}
+
+    def summaries_for(lv: str) -> Summary:
+        if lv not in summaries:
+            summaries[lv] = Summary(classifier_for(profile, lv, True))
+        return summaries[lv]
 
     sources: list[str] = list(values) if values else ["-"]
     argno = 0
@@ -94,13 +113,19 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     # plain output then skips the Entry object too
     fast_clf = classifier_for(profile, default_level, alternatives)
     fast = fast_clf.decode
+    record, primary = fast_clf.record, fast_clf.primary
     if render is plain_line:
         from ..render.plain import record_line
-        record, primary = fast_clf.record, fast_clf.primary
 
         def fast_line(value: int, token: str) -> str:
             r, alts = record(value)
             return record_line(primary, r, alts, value, alternatives)
+    elif as_json:
+        from ..render.jsonl import record_line as json_line
+
+        def fast_line(value: int, token: str) -> str:
+            r, alts = record(value)
+            return json_line(primary, r, alts, value, token, alternatives, plain_token=True)
     else:
         def fast_line(value: int, token: str) -> str:
             return render(fast(value, token), alternatives=alternatives)
@@ -109,9 +134,13 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     for v in sources:
         if v == "-":
             for first, lines in line_batches(sys.stdin.buffer):
+                if summary and not swp_entry and \
+                        summaries_for(default_level).add_chunk(b"\n".join(lines)):
+                    continue  # a chunk of bare hex values, counted in bulk
                 for i, raw in enumerate(lines, first):
                     word = raw.strip()
-                    if 0 < len(word) <= 16 and not swp_entry and not word.translate(None, hexdigits):
+                    if 0 < len(word) <= 16 and not (swp_entry or summary) and \
+                            not word.translate(None, hexdigits):
                         parts.append(fast_line(int(word, 16), word.decode()))
                         continue
                     for tok in line_tokens(raw, i):
@@ -121,5 +150,19 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
             argno += 1
             for tok in tokens_from_args([v]):
                 emit(tok, f"argument {argno}")
+    if summary:
+        if status == EXIT_REJECTED:
+            summaries_for(default_level).rejected = rejected
+        for lv, summ in summaries.items():
+            d = summ.to_dict()
+            if as_json:
+                import json
+                out.add(json.dumps(d, ensure_ascii=False))
+            elif term:
+                from ..render.term import summary_table
+                out.add(summary_table(d, colour))
+            else:
+                from ..summary import plain as summary_text
+                out.add(summary_text(d))
     out.flush()
     sys.exit(status)

@@ -61,11 +61,11 @@ def summary(e: Entry) -> str:
 def record_line(decoder, reading: Reading, alts: tuple, value: int,
                 alternatives: bool = True) -> str:
     """The line for one value from its memoised record (no Entry needed: the bulk path)."""
-    text = f"0x{value:016x} {_summary(decoder, reading, decoder.numbers(value, reading))}"
-    text += reading.cache["plain"][4]
+    nums = decoder.numbers(value, reading)
+    text = f"0x{value:016x} {_summary(decoder, reading, nums)}{reading.cache['plain'][4]}"
     if alternatives and alts:
         segs, bad = [], []
-        for dec, r, _, label, nums in shown_alternatives(decoder, reading, alts, value):
+        for dec, r, _, label, nums in shown_alternatives(decoder, reading, alts, value, nums):
             if r.wellformed:
                 segs.append(f"{label}: {_summary(dec, r, nums)}")
             else:

@@ -450,3 +450,39 @@ def diff_view(doc: dict[str, Any]) -> RenderableType:
         parts.append(grid)
     return Group(*parts)
 
+
+
+# --- decode --summary -------------------------------------------------------------------------
+
+def summary_table(d: dict[str, Any], colour: bool) -> str:
+    """A whole-dump summary (uffdpte.summary) as a table on a terminal."""
+    console = make_console(colour=colour, file=io.StringIO())
+    title = (f"{d['values']} values ({d['rejected']} rejected) · {d['arch']} {d['kernel']} "
+             f"{d['config']} · level {d['level']}")
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=True, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    total = d["values"] or 1
+
+    def section(name: str, counts: dict[str, int], style: str = "") -> None:
+        for i, (key, n) in enumerate(counts.items()):
+            label = styled(f"{name + ' ' if i == 0 else '':<12}{key}", style) if style else \
+                f"{name + ' ' if i == 0 else '':<12}{key}"
+            table.add_row(label, str(n), f"{100 * n / total:.1f}%")
+
+    section("state", d["states"], "bold")
+    section("subtype", d["subtypes"])
+    section("swap type", d["swap_types"])
+    section("marker", d["markers"])
+    section("flag", d["flags"])
+    section("problem", d["problems"], "red")
+    if d["pfn_min"] is not None:
+        table.add_row(f"{'pfn range':<12}{d['pfn_min']:#x}-{d['pfn_max']:#x}", "", "")
+    if d["ambiguous"]:
+        table.add_row(styled(f"{'ambiguous':<12}read differently under profiles not pinned",
+                             "yellow"), str(d["ambiguous"]),
+                      f"{100 * d['ambiguous'] / total:.1f}%")
+    with console.capture() as cap:
+        console.print(table)
+    return cap.get().rstrip("\n")
