@@ -119,14 +119,24 @@ def test_usage_errors_exit_2(args):
 
 
 def test_summary_on_request():
-    r = run("--summary", "--only", "examples/x86_64-debian-6.1-dmesg.txt")
+    r = run("--stats", "--only", "examples/x86_64-debian-6.1-dmesg.txt")
     err = r.stderr.decode()
     assert ("uffdpte: scan: 14 values (dump_pagetable 5, print_bad_pte 6, swap_entry 3); "
             "crosschecks: 1 agrees, 1 disagrees") in err
     r = run("--only", "examples/x86_64-debian-6.1-dmesg.txt")  # stderr not a terminal
     assert r.stderr == b""
-    r = run("--summary", "--only", "examples/crash-session.txt")
+    r = run("--stats", "--only", "examples/crash-session.txt")
     assert "recognised without an entry value: crash_vm_p 3" in r.stderr.decode()
+
+
+def test_histogram_summary():
+    r = run("--summary", "--json", "examples/x86_64-debian-6.1-dmesg.txt")
+    recs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert sum(x["values"] for x in recs) == 14  # every value the scan finds, counted once
+    assert recs[0]["messages"] == {"dump_pagetable": 5, "print_bad_pte": 6, "swap_entry": 3}
+    assert all(x["kernel"] == "6.1.0-13-amd64" for x in recs)
+    assert {x["level"] for x in recs} >= {"pte", "pmd"}
+    assert b"uffdpte:" not in r.stdout  # no annotations, no text
 
 
 def test_options_pin_and_override_the_text():
@@ -154,7 +164,7 @@ def test_binary_junk_long_lines_and_bad_values(tmp_path):
     data = junk + long_line + bad + endless
     p = tmp_path / "junk.txt"
     p.write_bytes(data)
-    r = run(str(p), "--summary")
+    r = run(str(p), "--stats")
     assert r.returncode == 0
     assert r.stdout == data  # nothing decoded, nothing changed
     err = r.stderr.decode()

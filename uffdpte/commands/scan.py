@@ -33,6 +33,24 @@ class RawOutput:
             raise PipeClosed() from None
 
 
+def _print_summaries(stats, as_json: bool, out: RawOutput) -> None:
+    """One summary per (profile, level) the text used, with the message counts."""
+    from ..summary import plain
+    kinds = dict(sorted(stats.values.items()))
+    for (_, level), summ in stats.summaries.items():
+        d = summ.to_dict()
+        d["messages"] = kinds
+        if as_json:
+            import json
+            text = json.dumps(d, ensure_ascii=False)
+        else:
+            text = plain(d) + "\nmessages    " + (", ".join(f"{k} {n}" for k, n in
+                                                        kinds.items()) or "-") + "\n"
+        out.write(text.encode() + b"\n")
+    if not stats.summaries and not as_json:
+        out.write(b"no entry values found\n")
+
+
 @click.command("scan")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
 @profile_options
@@ -47,11 +65,15 @@ class RawOutput:
 @click.option("--alternatives/--no-alternatives", default=True,
               help="List readings under profiles neither the text nor the options pin "
                    "(default on).")
-@click.option("--summary/--no-summary", default=None,
+@click.option("--summary", is_flag=True,
+              help="Counts instead of the text: states, swap types, markers, flags and PFN "
+                   "range per profile the text used, and values per message kind (one JSON "
+                   "object per profile with --json).")
+@click.option("--stats/--no-stats", "stats_opt", default=None,
               help="Values per message kind and skipped fragments on stderr at the end "
                    "(default: when stderr is a terminal).")
 def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_json, only,
-            follow, alternatives, summary):
+            follow, alternatives, summary, stats_opt):
     """Find and decode every page-table entry value in kernel text.
 
     Reads FILES (or stdin, '-'): dmesg output, oops and syzbot reports, mails (quoted,
@@ -65,9 +87,12 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
       uffdpte scan --only oops.txt
       journalctl -k -o short | uffdpte scan --json | jq .state
       dmesg -w | uffdpte scan --follow
+      uffdpte scan --summary dump.txt
     """
-    from ..scan import ANNOTATE, JSON, ONLY, Pins, Scanner, Stats, scan_stream
+    from ..scan import ANNOTATE, JSON, ONLY, SUMMARY, Pins, Scanner, Stats, scan_stream
 
+    if summary and only:
+        raise click.UsageError("--summary and --only exclude each other")
     if as_json and only:
         raise click.UsageError("--json and --only exclude each other (--json prints only "
                                "the values already)")
@@ -88,14 +113,14 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
                 pa_bits=int(pa_bits) if pa_bits else None,
                 levels=int(levels) if levels else None,
                 scheme=scheme.lower() if scheme else None)
-    mode = JSON if as_json else ONLY if only else ANNOTATE
+    mode = SUMMARY if summary else JSON if as_json else ONLY if only else ANNOTATE
     if not files:
         if sys.stdin.isatty():
             raise click.UsageError("no input: give files, or pipe text to stdin "
                                    "(dmesg | uffdpte scan)")
         files = ("-",)
-    if summary is None:
-        summary = sys.stderr.isatty()
+    if stats_opt is None:
+        stats_opt = sys.stderr.isatty()
 
     out = RawOutput()
     stats = Stats()
@@ -119,8 +144,10 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
                     scanner.close()
                     _err(f"scan: {name}: {e.strerror or e}")
         out.flush()
-    out.flush()
     if summary:
+        _print_summaries(stats, as_json, out)
+    out.flush()
+    if stats_opt:
         for note in stats.notes:
             _err(f"note: {note}")
         for line in stats.summary():

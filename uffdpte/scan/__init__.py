@@ -18,11 +18,11 @@ from __future__ import annotations
 import io
 
 from .context import Pins
-from .engine import ANNOTATE, JSON, ONLY, Finding, Scanner, Stats
+from .engine import ANNOTATE, JSON, ONLY, SUMMARY, Finding, Scanner, Stats
 from .reader import chunks
 
 __all__ = ["Scanner", "Stats", "Pins", "Finding", "scan_bytes", "scan_stream", "ANNOTATE",
-           "ONLY", "JSON"]
+           "ONLY", "JSON", "SUMMARY"]
 
 
 def scan_stream(stream, scanner: Scanner, follow: bool = False, flush=None) -> None:

@@ -48,6 +48,8 @@ def _trigger(needles: tuple[bytes, ...]) -> re.Pattern[bytes]:
 TRIGGER = _trigger(VALUE_NEEDLES + CLUE_NEEDLES)
 
 ANNOTATE, ONLY, JSON = "annotate", "only", "json"
+#: counting instead of printing: each value joins the summary of its profile and level
+SUMMARY = "summary"
 
 
 class Stats:
@@ -59,6 +61,8 @@ class Stats:
         self.no_value: Counter[str] = Counter()  # recognised lines that print no entry value
         self.crosschecks: Counter[str] = Counter()  # agrees / disagrees / n/a
         self.notes: dict[str, None] = {}  # profile notes, once each, in order
+        #: SUMMARY mode: one uffdpte.summary.Summary per (profile, level) the text used
+        self.summaries: dict[tuple, object] = {}
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -463,6 +467,16 @@ class Scanner:
             self.stats.crosschecks["agrees" if agrees else "n/a" if agrees is None
                                    else "disagrees"] += 1
         self.stats.values[f.pattern.message] += 1
+        if self.mode == SUMMARY:
+            from ..summary import Summary
+            key = (p._replace(sources=(), notes=()), e.decoder.level)
+            summ = self.stats.summaries.get(key)
+            if summ is None:
+                summ = self.stats.summaries[key] = Summary(
+                    classifier_for(p, e.decoder.level, self.alternatives))
+            summ.add(e.value)
+            f.slot = None
+            return
         if self.mode == JSON:
             text = render.record(f, e, alternatives, self.source)
         elif self.mode == ONLY:
