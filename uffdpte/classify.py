@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .entry import Entry, Reading
+from .entry import Entry, Reading, payload_key
 from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
                               SWAP_TYPES, swp_type_shift)
@@ -628,6 +628,19 @@ class Decoder:
         return f"<Decoder {self.profile.label()} {self.level}>"
 
 
+def _lp_map(d: Decoder, r: Reading, lp: int) -> tuple:
+    """How the memo key's free bits (``lp``) enter the numbers of ``r`` under ``d``: two
+    decoders with equal maps give numbers that differ by the same amount for every value
+    of one key."""
+    if r.payload == "pa":
+        inverted = r.form == PROTNONE and d.presence.invert_pfn
+        return (inverted,) + tuple((lp & (mask << lo), pa_lo - lo)
+                                   for lo, mask, pa_lo in d._pa_pieces[r.form])
+    if r.payload in ("pfn", "offset"):
+        return (lp & (d.off_mask << d.off_lo), d.off_lo, d.off_inverted)
+    return ()
+
+
 def _payload_sig(d: Decoder, r: Reading):
     """How ``d`` turns a value of reading ``r`` into numbers (None: it holds none)."""
     sig = d.payload_sig.get(r.payload)
@@ -739,6 +752,13 @@ class Classifier:
             same_numbers = psig == psig0
             if same and same_numbers:
                 continue
+            if same and _lp_map(dec, r, self.lp) == _lp_map(self.primary, r0, self.lp):
+                # the numbers differ, if at all, only through bits the key fixes: decide
+                # for every value of this key now, not per value
+                if payload_key(dec.numbers(pte, r), r) == \
+                        payload_key(self.primary.numbers(pte, r0), r0):
+                    continue
+                same = False
             gkey = (r.signature(), psig)
             if gkey in groups:
                 groups[gkey][2].append(differs)

@@ -48,7 +48,6 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     """
     from ..classify import classifier_for, decoder_for
     from ..render.plain import line as plain_line
-    from ..summary import Summary
     from ..streams import Output, line_batches
     from ..tokens import Token, line_tokens, show, tokens_from_args
 
@@ -100,10 +99,11 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         clf = classifier_for(profile, lv, alternatives)  # cached
         out.add(render(clf.decode(value, tok.text), alternatives=alternatives))
 
-    summaries: dict[str, Summary] = {}
+    summaries: dict = {}
 
-    def summaries_for(lv: str) -> Summary:
+    def summaries_for(lv: str):
         if lv not in summaries:
+            from ..summary import Summary  # only --summary pays for it
             summaries[lv] = Summary(classifier_for(profile, lv, True))
         return summaries[lv]
 
