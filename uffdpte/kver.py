@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+
+from ._record import record
 
 Version = tuple[int, int, int]
 
@@ -20,7 +21,8 @@ NEWEST: Version = (7, 2, 0)
 NEWEST_TEXT = "7.2"
 
 
-class KernelVersion(NamedTuple):
+@record
+class KernelVersion:
     major: int
     minor: int
     patch: int | None  # None: the stable level is not known (e.g. Debian "6.1.0-13")

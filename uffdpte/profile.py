@@ -8,9 +8,9 @@ are what :meth:`Profile.neighbours` varies to find alternative readings.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 from functools import lru_cache
 
+from ._record import record
 from .kver import NEWEST_TEXT, KernelVersion, KernelVersionError, parse_kernel
 from .layouts import ARCHES, layout_for
 from .layouts.generic import GENERIC_CAPABILITIES
@@ -23,7 +23,8 @@ class ProfileError(ValueError):
 
 # --- config symbols ---------------------------------------------------------------------
 
-class Symbol(NamedTuple):
+@record
+class Symbol:
     name: str
     meaning: str
     arches: tuple[str, ...]
@@ -89,7 +90,8 @@ def host_arch() -> str | None:
     return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(m)
 
 
-class Profile(NamedTuple):
+@record
+class Profile:
     arch: str
     kernel: KernelVersion
     preset: str
@@ -387,7 +389,7 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
         pinned.add("scheme")
         src.setdefault("scheme", "option")
 
-    caps = _capabilities(arch, kv, enabled, psize, pa, lv)
+    caps = _capabilities(arch, kv, frozenset(enabled), psize, pa, lv)
     if arch == "arm64" and pa == 52 and not caps & {"lpa2", "pa52_64k"}:
         raise ProfileError(f"52-bit PA is not possible on arm64 {kv.short} with "
                            f"{psize // 1024}k pages (64k: 4.16+; 4k/16k need LPA2, 6.9+)")
@@ -440,8 +442,9 @@ def _uncertain(layout, kv: KernelVersion) -> list[str]:
     return out
 
 
-def _capabilities(arch: str, kv: KernelVersion, enabled: set[str], page_size: int, pa: int,
-                  levels: int) -> frozenset[str]:
+@lru_cache(maxsize=256)
+def _capabilities(arch: str, kv: KernelVersion, enabled: frozenset[str], page_size: int,
+                  pa: int, levels: int) -> frozenset[str]:
     facts = set(enabled)
     facts.add({4096: "PAGE_4K", 16384: "PAGE_16K", 65536: "PAGE_64K"}[page_size])
     if pa == 52 and arch == "arm64":

@@ -1,7 +1,7 @@
 """Input values: hex tokens from arguments or stdin, each accepted or rejected with a reason.
 
-The rule (README, "Input"): on stdin, text after ``#`` is a comment; a value is hex, as the kernel prints it, with or without a
-``0x``/``0X`` prefix, at most 64 bits (leading zeros allowed).  An optional level prefix
+The rule (README, "Input"): on stdin, text after ``#`` is a comment; a value is hex, as the
+kernel prints it, with or without a ``0x``/``0X`` prefix, at most 64 bits (leading zeros allowed).  An optional level prefix
 ``pte:`` / ``pmd=`` ... is accepted because that is how the kernel labels values in
 messages.  Python's ``int(s, 16)`` is laxer (signs, underscores, whitespace, non-ASCII
 digits); every one of those is rejected here, with the reason.
@@ -10,12 +10,23 @@ digits); every one of those is rejected here, with the reason.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator, NamedTuple
 
-_HEX = re.compile(rb"(?:0[xX])?0*([0-9a-fA-F]{1,16})")
-_LEVEL = re.compile(rb"(pgd|p4d|pud|pmd|pte)[:=]", re.IGNORECASE)
-#: separators between values on one line: whitespace and commas
-_SPLIT = re.compile(rb"[\s,]+")
+_HEXDIGITS = b"0123456789abcdefABCDEF"
+
+
+@lru_cache(maxsize=None)
+def _rx(name: str) -> re.Pattern[bytes]:
+    """The patterns of the slow path, compiled on first use (a bare value never needs them)."""
+    if name == "hex":
+        return re.compile(rb"(?:0[xX])?0*([0-9a-fA-F]{1,16})")
+    return re.compile(rb"(pgd|p4d|pud|pmd|pte)[:=]", re.IGNORECASE)
+
+
+def _split(line: bytes) -> list[bytes]:
+    """Values on one line are separated by whitespace or commas."""
+    return line.replace(b",", b" ").split()
 
 MAX_SHOWN = 40  # characters of a bad token quoted in an error
 
@@ -38,13 +49,16 @@ def show(raw: bytes | str) -> str:
 
 def parse_token(raw: bytes, line: int = 0) -> Token:
     """One token -> value, or the reason it is not one."""
+    digits = raw[2:] if raw[:2] in (b"0x", b"0X") else raw
+    if 0 < len(digits) <= 16 and not digits.translate(None, _HEXDIGITS):
+        return Token(raw.decode(), int(digits, 16), None, line)  # the common case
     level = None
-    m = _LEVEL.match(raw)
+    m = _rx("level").match(raw)
     body = raw
     if m:
         level = m.group(1).decode().lower()
         body = raw[m.end():]
-    hm = _HEX.fullmatch(body)
+    hm = _rx("hex").fullmatch(body)
     text = raw.decode("utf-8", "backslashreplace")
     if hm:
         return Token(text, int(hm.group(1), 16), None, line, level)
@@ -77,7 +91,7 @@ def _why_not(body: bytes) -> str:
 def tokens_from_args(args: list[str]) -> Iterator[Token]:
     for i, a in enumerate(args, 1):
         raw = a.encode("utf-8", "surrogateescape")
-        parts = [p for p in _SPLIT.split(raw) if p]
+        parts = _split(raw)
         if not parts:
             yield Token(a, None, "empty value", 0)
             continue
@@ -90,6 +104,5 @@ def line_tokens(line: bytes, lineno: int) -> Iterator[Token]:
     cut = line.find(b"#")
     if cut >= 0:
         line = line[:cut]
-    for p in _SPLIT.split(line):
-        if p:
-            yield parse_token(p, lineno)
+    for p in _split(line):
+        yield parse_token(p, lineno)

@@ -85,7 +85,6 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
     Examples:
       dmesg | uffdpte scan
       uffdpte scan --only oops.txt
-      journalctl -k -o short | uffdpte scan --json | jq .state
       dmesg -w | uffdpte scan --follow
       uffdpte scan --summary dump.txt
     """

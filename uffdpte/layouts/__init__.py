@@ -11,7 +11,13 @@ if TYPE_CHECKING:
 ARCHES = ("x86_64", "arm64")
 
 
+_LOADED: dict[str, "Layout"] = {}
+
+
 def layout_for(arch: str) -> "Layout":
-    if arch not in ARCHES:
-        raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHES)})")
-    return importlib.import_module(f".{arch}", __name__).LAYOUT
+    layout = _LOADED.get(arch)
+    if layout is None:
+        if arch not in ARCHES:
+            raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHES)})")
+        layout = _LOADED[arch] = importlib.import_module(f".{arch}", __name__).LAYOUT
+    return layout

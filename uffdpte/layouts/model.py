@@ -8,7 +8,9 @@ config enables; everything else in uffdpte (classify, encode, the field map, ``l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from .._record import record
 
 if TYPE_CHECKING:
     from ..kver import KernelVersion, Version
@@ -20,7 +22,8 @@ def v(text: str) -> "Version":
     return tuple((parts + [0, 0])[:3])  # type: ignore[return-value]
 
 
-class Backport(NamedTuple):
+@record
+class Backport:
     """A change that reached kernels older than its mainline release.
 
     Either a stable series (``series=(4, 14), first_patch=63``: 4.14.63 and later) or a
@@ -49,7 +52,8 @@ class Backport(NamedTuple):
         return False
 
 
-class Era(NamedTuple):
+@record
+class Era:
     """The releases a fact holds for: ``since`` inclusive, ``until`` exclusive (mainline)."""
 
     since: "Version | None" = None
@@ -125,7 +129,8 @@ UPPER_LEVELS = frozenset({"pgd", "p4d", "pud", "pmd"})
 ALL_LEVELS = frozenset(LEVEL_NAMES)
 
 
-class Bits(NamedTuple):
+@record
+class Bits:
     """One row of a layout table: a bit or a field, in the forms where it means this."""
 
     lo: int
@@ -162,7 +167,8 @@ class Bits(NamedTuple):
         return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
 
 
-class Presence(NamedTuple):
+@record
+class Presence:
     """How the arch tells none / valid / present-but-invalid / swap apart (pte_none etc.)."""
 
     era: Era
@@ -196,7 +202,8 @@ class Presence(NamedTuple):
     table_bits: int = 0
 
 
-class SwapType(NamedTuple):
+@record
+class SwapType:
     """A special swap type of include/linux/swap.h, counted down from 31 in table order."""
 
     name: str  # SWP_MIGRATION_WRITE
@@ -209,7 +216,8 @@ class SwapType(NamedTuple):
     writable: bool | None = None
 
 
-class MarkerBit(NamedTuple):
+@record
+class MarkerBit:
     bit: int
     name: str  # UFFD_WP
     macro: str  # PTE_MARKER_UFFD_WP
@@ -219,7 +227,8 @@ class MarkerBit(NamedTuple):
     in_page_tables: bool = True
 
 
-class Capability(NamedTuple):
+@record
+class Capability:
     """A feature a profile has when its config enables it and its kernel/arch support it."""
 
     name: str  # uffd_wp
@@ -228,7 +237,8 @@ class Capability(NamedTuple):
     meaning: str = ""
 
 
-class Derived(NamedTuple):
+@record
+class Derived:
     """A predicate the kernel computes from several bits (pte_dirty, pte_write, ...).
 
     ``any_of`` is a disjunction of conjunctions of flag names ("!NAME" = flag clear): the
@@ -242,7 +252,8 @@ class Derived(NamedTuple):
     gate: str | None = None  # None in the result when the profile lacks the capability
 
 
-class Layout(NamedTuple):
+@record
+class Layout:
     """Everything one architecture's tables say, before a profile selects from it."""
 
     arch: str
