@@ -273,7 +273,8 @@ class Decoder:
     def swp_entry_to_pte(self, swp_type: int, offset: int) -> int:
         """__swp_entry(): type and offset placed in the arch's swap PTE (no flag bits)."""
         off = (offset ^ self.off_mask) if self.off_inverted else offset
-        return ((swp_type & self.type_mask) << self.type_lo) | ((off & self.off_mask) << self.off_lo)
+        return (((swp_type & self.type_mask) << self.type_lo)
+                | ((off & self.off_mask) << self.off_lo))
 
     def numbers(self, pte: int, r: Reading) -> tuple[int | None, int | None, int | None]:
         """(swp_offset, pfn, phys_addr) of ``pte`` read as ``r`` (None where meaningless)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .classify import Decoder
 from .entry import Entry
 from .layouts.generic import SWAP_FLAGS_ALLOWED
-from .layouts.model import FIELD, FLAG, IGNORED, PFN, PRESENT, PROTNONE, SWAP, TABLE
+from .layouts.model import FLAG, IGNORED, PRESENT, PROTNONE, SWAP, TABLE
 
 #: swap-format states and the subtypes a spec may name for them
 SWAP_STATES = ("swap", "migration", "device", "hwpoison", "swapin_error", "marker")
@@ -66,7 +66,8 @@ def spec_of(e: Entry) -> Spec:
             s.swp_type, s.offset = r.swp_type, e.swp_offset
         elif r.state != "marker":
             s.pfn = e.pfn
-        s.young, s.dirty = bool(r.young) and r.state == "migration", bool(r.dirty) and r.state == "migration"
+        migration = r.state == "migration"
+        s.young, s.dirty = bool(r.young) and migration, bool(r.dirty) and migration
     return s
 
 
@@ -100,7 +101,8 @@ def _field_bits(decoder: Decoder, form: str, fields: dict[str, int]) -> int:
         r = rows.get(name.upper())
         if r is None:
             raise EncodeError(f"field {name!r} is not a {form} field under "
-                              f"{decoder.profile.label()}" + _did_you_mean(name.upper(), sorted(rows)))
+                              f"{decoder.profile.label()}"
+                              + _did_you_mean(name.upper(), sorted(rows)))
         if isinstance(value, str):
             by_name = {label: raw for raw, label in r.values}
             if value not in by_name:
@@ -229,7 +231,8 @@ def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
     stray = sorted(f for f in flags if f.startswith("SWP_") and f not in allowed)
     if stray and not allow_invalid:
         raise EncodeError(f"{', '.join(stray)} on a {state} entry: the kernel never sets "
-                          f"{'it' if len(stray) == 1 else 'them'} there (--allow-invalid builds it)")
+                          f"{'it' if len(stray) == 1 else 'them'} there "
+                          "(--allow-invalid builds it)")
     if state == "swap":
         if spec.swp_type is None or spec.offset is None:
             raise EncodeError("swap needs --type and --offset")
@@ -266,7 +269,8 @@ def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
                         "arch_max_swapfile_size allows (not under "
                         f"{d.profile.label()})" if state == "migration" else
                         f"young/dirty are cached only in migration entries, not {state}")
-                offset |= int(spec.young) << d.swp_pfn_bits | int(spec.dirty) << (d.swp_pfn_bits + 1)
+                offset |= (int(spec.young) << d.swp_pfn_bits
+                           | int(spec.dirty) << (d.swp_pfn_bits + 1))
     raw = d.swp_entry_to_pte(t, offset)
     for flag in flags:
         raw |= names[flag]
@@ -292,8 +296,9 @@ def _marker_bits(markers: tuple[str, ...], d: Decoder) -> int:
     for name in markers:
         m = known.get(name.upper())
         if m is None or not m.in_page_tables:
+            defined = ", ".join(k for k, x in known.items() if x.in_page_tables) or "none"
             raise EncodeError(f"marker {name} is not defined in {d.profile.kernel.short} "
-                              f"(defined: {', '.join(k for k, x in known.items() if x.in_page_tables) or 'none'})")
+                              f"(defined: {defined})")
         bits |= 1 << m.bit
     return bits
 

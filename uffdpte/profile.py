@@ -185,7 +185,8 @@ def _neighbours(p: Profile) -> tuple[tuple[Profile, dict[str, str]], ...]:
             try:
                 q = resolve(arch=p.arch, kernel=k,
                             config=_config_text(p) if preset is None else preset,
-                            page_size=p.page_label, pa_bits=p.pa_bits if p.arch == "arm64" else None,
+                            page_size=p.page_label,
+                            pa_bits=p.pa_bits if p.arch == "arm64" else None,
                             levels=p.levels, scheme=p.scheme)
             except ProfileError:
                 continue
@@ -340,7 +341,8 @@ def resolve(arch: str | None = None, kernel: str | KernelVersion | None = None,
         sym = SYMBOLS[name]
         if not sym.exists(arch, kv):
             if on:
-                where = "on " + arch if arch not in sym.arches else f"in {kv.short} ({sym.era.label()})"
+                where = ("on " + arch if arch not in sym.arches
+                         else f"in {kv.short} ({sym.era.label()})")
                 raise ProfileError(f"{name}=y is impossible {where}: {sym.meaning}")
             continue
         (enabled.add if on else enabled.discard)(name)

@@ -131,7 +131,8 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
         if not rows:
             later = [r for r in base.layout.bits if r.name == "SWP_UFFD_WP"]
             res.why_not = (f"{p.arch} {p.kernel.short} has no swap uffd-wp bit"
-                           + (f" ({later[0].macro} arrives in {later[0].era.label()})" if later else "")
+                           + (f" ({later[0].macro} arrives in {later[0].era.label()})"
+                              if later else "")
                            + "; the generic fallback __pte(0) is pte_none")
             res.fallback = 0
             if later:  # what the later bit's value means in this layout
@@ -159,7 +160,8 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
             return res
         res.raw = base.swp_entry_to_pte(1, 0)
         res.cost = ["no swap type, no PTE bit",
-                    "swap type 1 offset 0, which is never real: slot 0 of a swap file is its header"]
+                    "swap type 1 offset 0, which is never real: slot 0 of a swap file is its "
+                    "header"]
         res.base_reading, res.collides = _reading(base, res.raw)
         res.collision = ("a well-formed entry reads the same: " + res.base_reading if res.collides
                          else "none: without the scheme it is not a well-formed entry")

@@ -32,7 +32,8 @@ def _number(text: str | None, what: str) -> int | None:
 @click.option("--pfn", help="Page frame number (present, protnone, migration, device, hwpoison).")
 @click.option("--type", "swp_type", help="Swap type (swap state).")
 @click.option("--offset", help="Swap offset (swap state).")
-@click.option("--flags", default="", help="Comma-separated kernel flag names (RW,NX,... / AF,UXN,...).")
+@click.option("--flags", default="",
+              help="Comma-separated kernel flag names (RW,NX,... / AF,UXN,...).")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
               help="A multi-bit field: ATTRINDX=MT_NORMAL, SHARED=3, PKEY=2.")
 @click.option("--read", "sub", flag_value="read", help="Migration/device: read entry.")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import make_profile
 
 
 @click.command("schemes")
 @click.option("--arch", type=click.Choice(["x86_64", "arm64"], case_sensitive=False),
               help="Only this arch (default: both).")
-@click.option("--kernel", metavar="VERSION", help="Only this kernel (default: 6.1, 6.12, mainline).")
+@click.option("--kernel", metavar="VERSION",
+              help="Only this kernel (default: 6.1, 6.12, mainline).")
 @click.option("--config", multiple=True, metavar="PRESET|NAME=y|n", help="Config preset or items.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per scheme and profile.")
 def command(arch, kernel, config, as_json):

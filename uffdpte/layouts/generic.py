@@ -47,7 +47,8 @@ _DEVICE_PRIVATE = Era(v("4.14"), None, "HMM ZONE_DEVICE private memory (Jérôme
                       verified=False)
 _DEVICE_EXCL_PAIR = Era(v("5.14"), v("6.15"),
                         "Alistair Popple, 'mm: Device exclusive memory access' (5.14); removed by "
-                        "David Hildenbrand, 'mm: use single SWP_DEVICE_EXCLUSIVE entry type' (≈6.15)",
+                        "David Hildenbrand, 'mm: use single SWP_DEVICE_EXCLUSIVE entry type' "
+                        "(≈6.15)",
                         verified=False)
 _DEVICE_EXCL_SINGLE = Era(v("6.15"), None,
                           "David Hildenbrand, 'mm: use single SWP_DEVICE_EXCLUSIVE entry type' "
@@ -97,7 +98,8 @@ MARKER_BITS: tuple[MarkerBit, ...] = (
               "poisoned: swap-in error or UFFDIO_POISON; access raises SIGBUS",
               Era(v("6.6"), None, "Axel Rasmussen, UFFDIO_POISON series (July 2023) renamed "
                   "PTE_MARKER_SWAPIN_ERROR; include/linux/swapops.h", verified=False)),
-    MarkerBit(2, "GUARD", "PTE_MARKER_GUARD", "guard region (MADV_GUARD_INSTALL): access raises SIGSEGV",
+    MarkerBit(2, "GUARD", "PTE_MARKER_GUARD",
+              "guard region (MADV_GUARD_INSTALL): access raises SIGSEGV",
               Era(v("6.13"), None, "Lorenzo Stoakes, 'mm: add PTE_MARKER_GUARD PTE marker' "
                   "(7c53dfbdb024); absent 6.12.117, present 7.2", verified=False)),
     MarkerBit(3, "SOFTLEAF_NONE", "PTE_MARKER_SOFTLEAF_NONE",
@@ -141,7 +143,8 @@ SWAP_DERIVED: tuple[Derived, ...] = (
 #: PAGE_64K); lower-case ones are capabilities listed earlier; "!X" negates.
 GENERIC_CAPABILITIES: tuple[Capability, ...] = (
     Capability("migration", ("MIGRATION",), ALWAYS, "CONFIG_MIGRATION: migration swap types"),
-    Capability("memory_failure", ("MEMORY_FAILURE",), ALWAYS, "CONFIG_MEMORY_FAILURE: SWP_HWPOISON"),
+    Capability("memory_failure", ("MEMORY_FAILURE",), ALWAYS,
+               "CONFIG_MEMORY_FAILURE: SWP_HWPOISON"),
     Capability("device_private", ("DEVICE_PRIVATE",), _DEVICE_PRIVATE,
                "CONFIG_DEVICE_PRIVATE: device-private and device-exclusive swap types"),
     Capability("numa_balancing", ("NUMA_BALANCING",), ALWAYS,

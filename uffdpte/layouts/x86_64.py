@@ -10,7 +10,8 @@ row wins (a gated or backported variant follows the plain one).
 
 from __future__ import annotations
 
-from .model import (ALL_LEVELS, ALWAYS, FIELD, HUGE_LEVELS, IGNORED, LEAF_LEVELS, MBZ, NEVER, OFFSET, PFN,
+from .model import (ALL_LEVELS, ALWAYS, FIELD, HUGE_LEVELS, IGNORED, LEAF_LEVELS, MBZ, NEVER,
+                    OFFSET, PFN,
                     PRESENT, PROTNONE, SWAP, TABLE, TYPE, UPPER_LEVELS, Backport, Bits,
                     Capability, Derived, Era, Layout, Presence, v)
 
@@ -227,13 +228,16 @@ BITS: tuple[Bits, ...] = (
     Bits(6, 6, "FILE", "_PAGE_FILE", "a nonlinear file PTE (remap_file_pages), not a swap "
          "entry", S, era=FILE_BIT, role=MBZ, short="FL"),
     Bits(4, 4, "PCD", "_PAGE_PCD", "ignored in swap entries ('X' in the pgtable_64.h diagram)",
-         S, era=Era(v("4.8"), None, KNL.source, verified=False), role=IGNORED, short="x", levels=PTE_PMD),
+         S, era=Era(v("4.8"), None, KNL.source,
+                    verified=False), role=IGNORED, short="x", levels=PTE_PMD),
     Bits(5, 5, "ACCESSED", "_PAGE_ACCESSED",
          "ignored: a Knights Landing erratum may set A on non-present entries", S,
-         era=Era(v("4.8"), None, KNL.source, verified=False), role=IGNORED, short="A", levels=PTE_PMD),
+         era=Era(v("4.8"), None, KNL.source,
+                 verified=False), role=IGNORED, short="A", levels=PTE_PMD),
     Bits(6, 6, "DIRTY", "_PAGE_DIRTY",
          "ignored: a Knights Landing erratum may set D on non-present entries", S,
-         era=Era(v("4.8"), None, KNL.source, verified=False), role=IGNORED, short="D", levels=PTE_PMD),
+         era=Era(v("4.8"), None, KNL.source,
+                 verified=False), role=IGNORED, short="D", levels=PTE_PMD),
     # before 4.8: type 1-5, offset from bit 9 (bit 10 with NUMA_BALANCING in 3.16-3.19)
     Bits(1, 5, "TYPE", "__swp_type", "swap type (bits 5:1)", S, era=BEFORE_KNL, role=TYPE,
          short="TYPE", levels=PTE_PMD),

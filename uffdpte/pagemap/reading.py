@@ -320,6 +320,7 @@ def page_records(ctx: Context, r: PmReading, values: Sequence[int], addr: int, v
         yield d
 
 
-__all__ = ["PmReading", "page_records", "Context", "classify", "record", "PAGEMAP_KEYS", "SWAPPED_UNKNOWN",
+__all__ = ["PmReading", "page_records", "Context", "classify", "record", "PAGEMAP_KEYS",
+           "SWAPPED_UNKNOWN",
            "PM_FILE", "PM_GUARD_REGION", "PM_MMAP_EXCLUSIVE", "PM_PRESENT", "PM_SWAP",
            "PM_UFFD_WP"]

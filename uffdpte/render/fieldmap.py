@@ -332,7 +332,7 @@ def _decoded(entry: "Entry", fmap: FieldMap, s: Span, raw: int) -> str:
         off = entry.swp_offset
         if off is None:
             return ""
-        text = (f"~raw: " if r.inverted else "") + f"offset {off:#x} ({off})"
+        text = ("~raw: " if r.inverted else "") + f"offset {off:#x} ({off})"
         if reading.payload == "pfn" and entry.pfn is not None:
             text += f", pfn {entry.pfn:#x}"
             ad = [k for k in ("young", "dirty") if reading.state == "migration"
