@@ -3,8 +3,9 @@
 The rule (README, "Input"): on stdin, text after ``#`` is a comment; a value is hex, as the
 kernel prints it, with or without a ``0x``/``0X`` prefix, at most 64 bits (leading zeros
 allowed).  An optional level prefix ``pte:`` / ``pmd=`` ... is accepted because that is how
-the kernel labels values in messages.  Python's ``int(s, 16)`` is laxer (signs, underscores, whitespace, non-ASCII
-digits); every one of those is rejected here, with the reason.
+the kernel labels values in messages.  Python's ``int(s, 16)`` is laxer (signs,
+underscores, whitespace, non-ASCII digits); every one of those is rejected here, with the
+reason.
 """
 
 from __future__ import annotations
