@@ -22,7 +22,8 @@ _VERSION = "0.1.0"
 
 
 def _err(msg: str) -> None:
-    click.echo(f"uffdpte: {msg}", err=True)
+    if sys.stderr is not None:  # fd 2 closed: nowhere to say it
+        click.echo(f"uffdpte: {msg}", err=True)
 
 
 # --- shell completion (click's mechanism: _UFFDPTE_COMPLETE=bash_source|zsh_source|fish_source)
@@ -168,6 +169,9 @@ class Group(click.Group):
 
     def main(self, *args, **kwargs):  # type: ignore[override]
         from .streams import EXIT_PIPE, PipeClosed, silence_broken_pipe
+        if sys.stdout is None:  # fd 1 closed: no output can be written
+            _err("stdout is closed")
+            sys.exit(EXIT_REJECTED)
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as e:
@@ -216,13 +220,15 @@ def run() -> None:
         else:
             code = e.code or 0
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         from .streams import EXIT_PIPE, silence_broken_pipe
         silence_broken_pipe()
         code = code or EXIT_PIPE
     try:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass
     os._exit(code)

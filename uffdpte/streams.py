@@ -1,45 +1,16 @@
-"""Unix-filter plumbing: chunked line reading, batched writes, quiet broken pipes.
+"""Unix-filter plumbing: batched writes, quiet broken pipes.
 
-Input is read with ``os.read`` in 64 KiB chunks, so a bulk file moves in big pieces while
-``dmesg -w | uffdpte ...`` gets each record as soon as its line arrives: output is flushed
-after every chunk, which is exactly when the next read might block.
+Readers (:func:`uffdpte.tokens.value_batches`, :mod:`uffdpte.scan.reader`) use ``os.read``,
+so a bulk file moves in big pieces while ``dmesg -w | uffdpte ...`` gets each record as soon
+as its line arrives: output is flushed after every chunk, exactly when the next read might
+block.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import BinaryIO, Iterator
-
-#: input read size: big enough to amortise the syscalls, small enough that a batch's output
-#: (a JSON record can be a kilobyte per 17-byte input line) stays a few megabytes
-CHUNK = 1 << 16
-
-
-def line_batches(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[tuple[int, list[bytes]]]:
-    """Yield (number of the first line, lines) per chunk read; the last line may lack \\n."""
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = None
-    read = (lambda: os.read(fd, chunk)) if fd is not None else (lambda: stream.read(chunk))
-    pending = b""
-    lineno = 1
-    while True:
-        data = read()
-        if not data:
-            break
-        data = pending + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            pending = data
-            continue
-        pending = data[cut + 1:]
-        lines = data[:cut].split(b"\n")
-        yield lineno, lines
-        lineno += len(lines)
-    if pending:
-        yield lineno, [pending]
+from typing import BinaryIO
 
 
 class PipeClosed(Exception):

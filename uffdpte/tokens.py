@@ -10,9 +10,10 @@ reason.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
-from typing import Iterator, NamedTuple
+from typing import BinaryIO, Iterator, NamedTuple
 
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 
@@ -38,13 +39,16 @@ class Token(NamedTuple):
     error: str | None
     line: int  # 1-based; 0 for command-line arguments
     level: str | None = None  # from a "pmd:" style prefix
+    size: int | None = None  # the token's length when ``text`` is only its start
 
 
-def show(raw: bytes | str) -> str:
-    """A token quoted for an error message: printable, bounded."""
+def show(raw: bytes | str, size: int | None = None) -> str:
+    """A token quoted for an error message: printable, bounded (``size``: its real length
+    when ``raw`` is only its start)."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "backslashreplace")
-    text = raw if len(raw) <= MAX_SHOWN else raw[:MAX_SHOWN] + f"… ({len(raw)} chars)"
+    size = len(raw) if size is None else size
+    text = raw if size <= MAX_SHOWN else raw[:MAX_SHOWN] + f"… ({size} chars)"
     return repr(text)
 
 
@@ -107,3 +111,115 @@ def line_tokens(line: bytes, lineno: int) -> Iterator[Token]:
         line = line[:cut]
     for p in _split(line):
         yield parse_token(p, lineno)
+
+
+# --- streaming stdin ----------------------------------------------------------------------
+
+#: an unterminated line longer than this is passed on in pieces cut between values
+LONG_LINE = 1 << 16
+#: input read size: big enough to amortise the syscalls, small enough that a batch's output
+#: (a JSON record can be a kilobyte per 17-byte input line) stays a few megabytes
+CHUNK = 1 << 16
+_SEPARATORS = b" \t\r\v\f,"
+_NORMAL, _COMMENT, _HUGE = 0, 1, 2
+
+
+class _HugeToken:
+    """A token longer than LONG_LINE: only what its error message needs is kept."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head[:64]
+        self.size = 0
+        self.all_hex = True
+        self.zeros = True  # only '0' so far (leading zeros are allowed: it may be 0)
+        self.add(head)
+
+    def add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.all_hex and data.translate(None, _HEXDIGITS):
+            self.all_hex = False
+        if self.zeros and data.strip(b"0"):
+            self.zeros = False
+
+    def token(self, line: int) -> Token:
+        text = self.head.decode("utf-8", "backslashreplace")
+        if self.zeros:
+            return Token(text, 0, None, line, size=self.size)
+        if self.all_hex:
+            digits = self.size - (len(self.head) - len(self.head.lstrip(b"0")))
+            why = f"over 64 bits ({digits} significant hex digits)"
+        else:
+            why = _why_not(self.head)
+            if why.startswith("over 64 bits"):  # junk beyond the head
+                why = "not a hex value (values are hex, as the kernel prints them)"
+        return Token(text, None, why, line, size=self.size)
+
+
+def value_batches(stream: BinaryIO, chunk: int = CHUNK
+                  ) -> Iterator[tuple[int, list[bytes | Token]]]:
+    """Decode's stdin as (first line number, items): items are lines, or pieces of a line
+    (its number repeated) once it runs past LONG_LINE without a newline, or a ready
+    :class:`Token` for a single token longer than that.  Text after ``#`` is dropped as it
+    arrives: memory stays bounded whatever the line lengths."""
+    try:
+        fd = stream.fileno()
+        read = lambda: os.read(fd, chunk)  # noqa: E731 -- what is available, not a full chunk
+    except (AttributeError, OSError, ValueError):
+        read = lambda: stream.read(chunk)  # noqa: E731
+    lineno = 1
+    parts: list[bytes] = []
+    size = 0
+    mode = _NORMAL
+    huge: _HugeToken | None = None
+    while True:
+        data = read()
+        if not data:
+            break
+        if mode == _COMMENT:
+            nl = data.find(b"\n")
+            if nl < 0:
+                continue
+            data, mode = data[nl:], _NORMAL  # the newline ends the line below
+        if mode == _HUGE:
+            end = min((i for i in map(data.find, _SEPARATORS + b"#\n") if i >= 0),
+                      default=-1)
+            if end < 0:
+                huge.add(data)
+                continue
+            huge.add(data[:end])
+            yield lineno, [huge.token(lineno)]
+            data, mode, huge = data[end:], _NORMAL, None
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            head = data[:cut]
+            if parts:
+                parts.append(head)
+                head = b"".join(parts)
+            lines = head.split(b"\n")
+            yield lineno, lines
+            lineno += len(lines)
+            rest = data[cut + 1:]
+            parts, size = ([rest], len(rest)) if rest else ([], 0)
+            continue
+        parts.append(data)
+        size += len(data)
+        if size <= LONG_LINE:
+            continue
+        line = b"".join(parts)
+        parts, size = [], 0
+        hash_at = line.find(b"#")
+        if hash_at >= 0:
+            yield lineno, [line[:hash_at]]
+            mode = _COMMENT
+            continue
+        k = max(line.rfind(c) for c in (b" ", b"\t", b"\r", b"\v", b"\f", b","))
+        if k > 0:
+            yield lineno, [line[:k]]
+            parts, size = [line[k:]], len(line) - k
+        else:
+            start = len(line) - len(line.lstrip(_SEPARATORS))
+            mode, huge = _HUGE, _HugeToken(line[start:])
+    if mode == _HUGE:
+        yield lineno, [huge.token(lineno)]
+    elif parts:
+        yield lineno, [b"".join(parts)]

@@ -48,8 +48,8 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     """
     from ..classify import classifier_for, decoder_for
     from ..render.plain import line as plain_line
-    from ..streams import Output, line_batches
-    from ..tokens import Token, line_tokens, show, tokens_from_args
+    from ..streams import Output
+    from ..tokens import Token, line_tokens, show, tokens_from_args, value_batches
 
     profile = make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme)
     default_level = level
@@ -67,8 +67,8 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     for note in profile.notes:
         _err(f"note: {note}")
 
-    use_stdin = not values and not sys.stdin.isatty()
-    if not values and not use_stdin:
+    stdin = sys.stdin  # None when fd 0 is closed
+    if not values and (stdin is None or stdin.isatty()):
         raise click.UsageError("no values given (pass hex values, or '-' to read stdin)")
     out = Output()
     status = EXIT_OK
@@ -81,7 +81,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         if tok.value is None:
             status = EXIT_REJECTED
             rejected += 1
-            _err(f"{where}: {show(tok.text)}: {tok.error}")
+            _err(f"{where}: {show(tok.text, tok.size)}: {tok.error}")
             return
         value = tok.value
         if swp_entry:  # swp_entry_t -> the raw PTE __swp_entry() would build
@@ -132,12 +132,18 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     parts = out.parts
     hexdigits = b"0123456789abcdefABCDEF"
     for v in sources:
-        if v == "-":
-            for first, lines in line_batches(sys.stdin.buffer):
-                if summary and not swp_entry and \
+        if v == "-" and stdin is None:
+            status = EXIT_REJECTED
+            _err("-: stdin is closed")
+        elif v == "-":
+            for first, lines in value_batches(stdin.buffer):
+                if summary and not swp_entry and type(lines[0]) is bytes and \
                         summaries_for(default_level).add_chunk(b"\n".join(lines)):
                     continue  # a chunk of bare hex values, counted in bulk
                 for i, raw in enumerate(lines, first):
+                    if type(raw) is not bytes:  # a token too long to keep: already judged
+                        emit(raw, f"-:{i}")
+                        continue
                     word = raw.strip()
                     if 0 < len(word) <= 16 and not (swp_entry or summary) and \
                             not word.translate(None, hexdigits):

@@ -10,6 +10,21 @@ from ..cli import EXIT_USAGE, _err, make_profile, profile_options
 
 STATES = ("none", "present", "protnone", "swap", "migration", "device", "hwpoison",
           "swapin-error", "marker", "swp-entry")
+_SUB = "--read/--write/--read-exclusive"
+_SWP = {"--uffd-wp", "--soft-dirty", "--flags"}
+#: the options each state reads; any other option given is refused, never ignored
+APPLIES: dict[str, set[str]] = {
+    "none": {"--flags"},
+    "present": {"--pfn", "--flags", "--field", "--subtype"},
+    "protnone": {"--pfn", "--flags", "--field"},
+    "swap": {"--type", "--offset", "--exclusive"} | _SWP,
+    "migration": {"--pfn", _SUB, "--subtype", "--young", "--dirty"} | _SWP,
+    "device": {"--pfn", _SUB, "--subtype"} | _SWP,
+    "hwpoison": {"--pfn"},
+    "swapin-error": {"--pfn"},
+    "marker": {"--uffd-wp", "--poisoned", "--guard", "--marker"},
+    "swp-entry": set(),
+}
 
 
 def _number(text: str | None, what: str) -> int | None:
@@ -68,6 +83,20 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
     """
     from ..classify import classifier_for, decoder_for
     from ..encode import EncodeError, Spec, encode
+
+    given = {name for name, on in (
+        ("--pfn", pfn is not None), ("--type", swp_type is not None),
+        ("--offset", offset is not None), ("--flags", bool(flags)), ("--field", bool(fields)),
+        ("--read/--write/--read-exclusive", sub is not None), ("--subtype", subtype is not None),
+        ("--uffd-wp", uffd_wp), ("--soft-dirty", soft_dirty), ("--exclusive", exclusive),
+        ("--young", young), ("--dirty", dirty), ("--poisoned", poisoned), ("--guard", guard),
+        ("--marker", bool(marker_names))) if on}
+    stray = sorted(given - APPLIES[state.lower()])
+    if stray:
+        hint = (" (present-entry bits are set by name: --flags UFFD_WP,SOFT_DIRTY,ACCESSED,..."
+                ")" if state.lower() in ("present", "protnone") else "")
+        _err(f"cannot encode: {', '.join(stray)} does not apply to {state.lower()}{hint}")
+        sys.exit(EXIT_USAGE)
 
     profile = make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme)
     for note in profile.notes:

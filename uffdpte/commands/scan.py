@@ -114,7 +114,7 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
                 scheme=scheme.lower() if scheme else None)
     mode = SUMMARY if summary else JSON if as_json else ONLY if only else ANNOTATE
     if not files:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.isatty():
             raise click.UsageError("no input: give files, or pipe text to stdin "
                                    "(dmesg | uffdpte scan)")
         files = ("-",)
@@ -126,7 +126,10 @@ def command(files, arch, kernel, config, page_size, pa_bits, levels, scheme, as_
     status = EXIT_OK
     for name in files:
         scanner = Scanner(name, pins, mode, alternatives, out.write, stats)
-        if name == "-":
+        if name == "-" and sys.stdin is None:
+            status = EXIT_REJECTED
+            _err("scan: -: stdin is closed")
+        elif name == "-":
             scan_stream(sys.stdin.buffer, scanner, follow=follow, flush=out.flush)
         else:
             try:

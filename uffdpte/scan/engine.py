@@ -215,11 +215,31 @@ class Scanner:
             if nxt < 0:
                 return
             pos = nxt
+        if pos < n and not final:
+            # lines ending in a quoted-printable soft break continue in the next read:
+            # keep them for it, so where a read happens to end changes nothing
+            tail = self._soft_tail(data, pos)
+            if tail < n:
+                self.carry = data[tail:]
+                n = tail
         if pos < n:
-            self._text(data[pos:])
+            self._text(data[pos:n])
             self.line += data.count(b"\n", pos, n)
         self._tick()
         self._flush()
+
+    @staticmethod
+    def _soft_tail(data: bytes, pos: int) -> int:
+        """Where the run of soft-broken lines that ends ``data`` starts (len(data): none)."""
+        n = len(data)
+        start = n
+        end = n
+        for _ in range(MAX_SOFT_BREAKS):
+            if end <= pos or not (data[end - 2:end] == b"=\n" or data[end - 3:end] == b"=\r\n"):
+                break
+            start = max(data.rfind(b"\n", pos, end - 1) + 1, pos)
+            end = start
+        return start
 
     @staticmethod
     def _soft_start(data: bytes, pos: int, ls: int) -> int:
@@ -434,6 +454,10 @@ class Scanner:
         if choice.profile is None:
             self.stats.skip(f"no possible profile ({choice.error})")
             f.slot = None
+            if self.mode != SUMMARY:  # said in place, never dropped silently
+                text = render.undecoded(f, f"no possible profile ({choice.error})", self.mode,
+                                        self.source)
+                slot.out = (slot.out or b"") + text.encode("utf-8", "surrogateescape") + slot.eol
             return
         p = choice.profile
         kv = p.kernel

@@ -1,7 +1,7 @@
 """Input for scan: raw chunks that end at a line boundary, bounded memory, idle detection.
 
-Like :func:`uffdpte.streams.line_batches` (``os.read`` in 1 MiB pieces, yielding what is
-available so ``dmesg -w | uffdpte scan`` is answered as lines arrive), but the chunk stays
+Like :func:`uffdpte.tokens.value_batches` (``os.read``, here in 1 MiB pieces, yielding what
+is available so ``dmesg -w | uffdpte scan`` is answered as lines arrive), but the chunk stays
 one ``bytes`` object -- the scan searches it whole instead of line by line -- and a line
 that never ends (binary junk, a log without newlines) is handed on in pieces instead of
 growing without bound.  With ``follow``, a pause in the input is reported as "idle" so

@@ -46,15 +46,6 @@ def crosscheck_of(f: "Finding", e: "Entry") -> dict[str, Any] | None:
     return out
 
 
-def _partial(e: "Entry") -> str | None:
-    if e.level == "pte":
-        return None
-    tag = f"{e.level} entry decoded with the PTE layout"
-    if any(n.startswith(tag) for n in e.notes):
-        return f"partly decoded: {e.level} entry read with the PTE layout"
-    return None
-
-
 def _cc_text(cc: dict[str, Any]) -> str:
     label = {"dump_page": "dump_page pfn:", "crash_physical": "crash PHYSICAL ",
              "crash_swap_offset": "crash OFFSET "}[cc["kind"]]
@@ -78,9 +69,6 @@ def text_line(f: "Finding", e: "Entry", alternatives: bool) -> str:
     else:
         head = f"{e.level} {body}"
     segs = [head]
-    part = _partial(e)
-    if part:
-        segs.append(part)
     cc = f.checked
     if cc is not None:
         segs.append(_cc_text(cc))
@@ -125,3 +113,15 @@ def record(f: "Finding", e: "Entry", alternatives: bool, source: str) -> str:
         "format": f.pattern.source,
     })
     return _dumps(d)
+
+
+def undecoded(f: "Finding", why: str, mode: str, source: str) -> str:
+    """A value the scan found but could not decode (no profile fits): said, not dropped."""
+    if mode == "json":
+        return _dumps({"input": f.token, "value": "0x%016x" % f.value, "level": f.level,
+                       "state": None, "error": f"not decoded: {why}", "source": source,
+                       "line": f.line, "column": f.column, "message": f.pattern.message})
+    text = f"{f.level} {f.token}: not decoded: {why}"
+    if mode == "only":
+        return f"{source}:{f.line}:{f.column}: {text}"
+    return f"{INDENT}uffdpte: {text}"
