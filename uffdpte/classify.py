@@ -36,7 +36,13 @@ def _size_label(size: int) -> str:
 
 
 def _bits_of(mask: int) -> list[int]:
-    return [b for b in range(64) if mask >> b & 1]
+    """The set bits of mask, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def _fmt_bits(bits: list[int]) -> str:
@@ -47,7 +53,7 @@ class Form:
     """The rows that apply to one form (present / protnone / swap) under a profile."""
 
     __slots__ = ("name", "rows", "mbz", "flags", "fields", "pfn", "type", "offset", "ignored",
-                 "known")
+                 "known", "flag_masks", "ignored_masks")
 
     def __init__(self, name: str, rows: list[Bits], selector: int) -> None:
         self.name = name
@@ -73,6 +79,9 @@ class Form:
         self.mbz = [r for r in rows if r.role == MBZ]
         self.flags = [r for r in rows if r.role == FLAG]
         self.ignored = [r for r in rows if r.role == IGNORED]
+        # (name, mask) pairs: what every classification tests
+        self.flag_masks = tuple((r.name, r.mask) for r in self.flags)
+        self.ignored_masks = tuple((r.name, r.mask) for r in self.ignored)
         self.fields = [r for r in rows if r.role == FIELD]
         self.pfn = [r for r in rows if r.role == PFN]
         types = [r for r in rows if r.role == TYPE]
@@ -84,6 +93,16 @@ class Form:
             if r.role != MBZ:
                 known |= ((1 << (r.hi - r.lo + 1)) - 1) << r.lo
         self.known = known
+
+
+@lru_cache(maxsize=256)
+def _compiled_derived(derived: tuple, capabilities: frozenset[str]) -> tuple:
+    """Derived rows as (name, gated off, ((flags set, flags clear), ...)): set tests."""
+    return tuple(
+        (d.name, d.gate is not None and d.gate not in capabilities,
+         tuple((frozenset(n for n in conj if not n.startswith("!")),
+                frozenset(n[1:] for n in conj if n.startswith("!"))) for conj in d.any_of))
+        for d in derived)
 
 
 class Decoder:
@@ -164,7 +183,7 @@ class Decoder:
                                     for r in self.forms[f].pfn)
                            for f in (PRESENT, PROTNONE, TABLE)}
         self._readings: dict[tuple, Reading] = {}
-        self.derived = [d for d in layout.derived]
+        self.derived = tuple(layout.derived)
         self.cont_span = dict(layout.cont_spans).get((level, self.page_size))
         self.special_values = self._special_values()
         pr_inv = pr.invert_pfn
@@ -315,7 +334,7 @@ class Decoder:
         known = self._readings.get(key)
         if known is not None:
             return known
-        if len(self._readings) >= 4096:  # bounded, like the memo
+        if len(self._readings) >= 256:  # bounded, like the memo (one decoder's readings)
             self._readings.clear()
         self._readings[key] = r
         return r
@@ -395,16 +414,13 @@ class Decoder:
         return f"bit {bit} set: no meaning in this profile's {form} entries"
 
     def _flag_names(self, pte: int, form: Form) -> tuple[str, ...]:
-        return tuple(r.name for r in form.flags if pte & r.mask)
+        return tuple(name for name, mask in form.flag_masks if pte & mask)
 
     def _derived(self, derived, names: set[str]) -> dict[str, bool | None]:
         out: dict[str, bool | None] = {}
-        for d in derived:
-            if d.gate is not None and not self.profile.has(d.gate):
-                out[d.name] = None
-                continue
-            out[d.name] = any(all((n[1:] not in names) if n.startswith("!") else (n in names)
-                                  for n in conj) for conj in d.any_of)
+        for name, gated_off, any_of in _compiled_derived(derived, self.profile.capabilities):
+            out[name] = None if gated_off else any(
+                must <= names and not must_not & names for must, must_not in any_of)
         return out
 
     def _present(self, pte: int, form_name: str) -> Reading:
@@ -506,7 +522,7 @@ class Decoder:
     def _swap(self, pte: int) -> Reading:
         form = self.forms[SWAP]
         flags = self._flag_names(pte, form)
-        ignored = tuple(r.name for r in form.ignored if pte & r.mask)
+        ignored = tuple(name for name, mask in form.ignored_masks if pte & mask)
         names = set(flags)
         problems: list[str] = []
         invalid: list[str] = []
@@ -706,7 +722,10 @@ def _decoder_for(profile: Profile, level: str) -> Decoder:
 class Classifier:
     """A primary decoder plus the neighbours that supply alternatives, memoised by shape."""
 
-    MEMO_LIMIT = 1 << 15  # bounded: streams run in constant memory
+    #: the memo is bounded by readings held (a shape and each of its alternatives), not by
+    #: shapes: a real dump has tens to hundreds of shapes with few alternatives, random junk
+    #: a new shape per value with a dozen each, and memory must stay bounded for both
+    MEMO_WEIGHT = 1 << 11
 
     def __init__(self, profile: Profile, level: str = "pte", alternatives: bool = True) -> None:
         self.primary = decoder_for(profile, level)
@@ -726,6 +745,7 @@ class Classifier:
         self.lp = lp
         self.nlp = U64 & ~lp
         self.memo: dict[int, tuple[Reading, tuple]] = {}
+        self.memo_weight = 0
 
     @property
     def profile(self) -> Profile:
@@ -743,9 +763,11 @@ class Classifier:
         psig0 = _payload_sig(self.primary, r0)
         groups: dict[tuple, list] = {}
         for dec, differs, policy in self.neighbours:
+            if policy == "special" and pte not in dec.special_values:
+                continue  # a scheme only changes how its own marker value reads
             r = dec.classify(pte)
             if policy == "special" and r.form != "special":
-                continue  # a scheme only changes how its own marker value reads
+                continue  # (pte_none comes first)
             if policy == "wellformed" and not r.wellformed:
                 continue
             same = r.signature() == sig0
@@ -769,8 +791,10 @@ class Classifier:
         alts = tuple((d, r, tuple(diffs), same, ",".join("+".join(x.values()) for x in diffs),
                       same_numbers)
                      for d, r, diffs, same, same_numbers in groups.values())
-        if len(self.memo) >= self.MEMO_LIMIT:
+        self.memo_weight += 1 + len(alts)
+        if self.memo_weight > self.MEMO_WEIGHT:
             self.memo.clear()
+            self.memo_weight = 1 + len(alts)
         rec = (r0, alts)
         self.memo[key] = rec
         return rec

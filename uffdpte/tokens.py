@@ -155,9 +155,9 @@ class _HugeToken:
         return Token(text, None, why, line, size=self.size)
 
 
-def value_batches(stream: BinaryIO, chunk: int = CHUNK
-                  ) -> Iterator[tuple[int, list[bytes | Token]]]:
-    """Decode's stdin as (first line number, items): items are lines, or pieces of a line
+def value_batches(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[tuple[int, bytes | Token]]:
+    """Decode's stdin as (number of the first line, item): an item is whole lines joined by
+    ``\\n`` (split by the caller, or counted in bulk by ``--summary``), a piece of a line
     (its number repeated) once it runs past LONG_LINE without a newline, or a ready
     :class:`Token` for a single token longer than that.  Text after ``#`` is dropped as it
     arrives: memory stays bounded whatever the line lengths."""
@@ -187,7 +187,7 @@ def value_batches(stream: BinaryIO, chunk: int = CHUNK
                 huge.add(data)
                 continue
             huge.add(data[:end])
-            yield lineno, [huge.token(lineno)]
+            yield lineno, huge.token(lineno)
             data, mode, huge = data[end:], _NORMAL, None
         cut = data.rfind(b"\n")
         if cut >= 0:
@@ -195,9 +195,8 @@ def value_batches(stream: BinaryIO, chunk: int = CHUNK
             if parts:
                 parts.append(head)
                 head = b"".join(parts)
-            lines = head.split(b"\n")
-            yield lineno, lines
-            lineno += len(lines)
+            yield lineno, head
+            lineno += head.count(b"\n") + 1
             rest = data[cut + 1:]
             parts, size = ([rest], len(rest)) if rest else ([], 0)
             continue
@@ -209,17 +208,17 @@ def value_batches(stream: BinaryIO, chunk: int = CHUNK
         parts, size = [], 0
         hash_at = line.find(b"#")
         if hash_at >= 0:
-            yield lineno, [line[:hash_at]]
+            yield lineno, line[:hash_at]
             mode = _COMMENT
             continue
         k = max(line.rfind(c) for c in (b" ", b"\t", b"\r", b"\v", b"\f", b","))
         if k > 0:
-            yield lineno, [line[:k]]
+            yield lineno, line[:k]
             parts, size = [line[k:]], len(line) - k
         else:
             start = len(line) - len(line.lstrip(_SEPARATORS))
             mode, huge = _HUGE, _HugeToken(line[start:])
     if mode == _HUGE:
-        yield lineno, [huge.token(lineno)]
+        yield lineno, huge.token(lineno)
     elif parts:
-        yield lineno, [b"".join(parts)]
+        yield lineno, b"".join(parts)

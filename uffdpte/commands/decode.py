@@ -13,6 +13,10 @@ import click
 from ..cli import (EXIT_OK, EXIT_REJECTED, _err, color_option, make_profile, profile_options,
                    terminal_view)
 
+#: lines decoded between writes: a junk value's record with every alternative can be tens of
+#: kilobytes, and the output of one 64 KiB read must not grow without bound
+FLUSH_LINES = 512
+
 
 @click.command("decode")
 @click.argument("values", nargs=-1)
@@ -136,22 +140,25 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
             status = EXIT_REJECTED
             _err("-: stdin is closed")
         elif v == "-":
-            for first, lines in value_batches(stdin.buffer):
-                if summary and not swp_entry and type(lines[0]) is bytes and \
-                        summaries_for(default_level).add_chunk(b"\n".join(lines)):
+            for first, item in value_batches(stdin.buffer):
+                if type(item) is not bytes:  # a token too long to keep: already judged
+                    emit(item, f"-:{first}")
+                    out.flush()
+                    continue
+                if summary and not swp_entry and \
+                        summaries_for(default_level).add_chunk(item):
                     continue  # a chunk of bare hex values, counted in bulk
-                for i, raw in enumerate(lines, first):
-                    if type(raw) is not bytes:  # a token too long to keep: already judged
-                        emit(raw, f"-:{i}")
-                        continue
-                    word = raw.strip()
-                    if 0 < len(word) <= 16 and not (swp_entry or summary) and \
-                            not word.translate(None, hexdigits):
-                        parts.append(fast_line(int(word, 16), word.decode()))
-                        continue
-                    for tok in line_tokens(raw, i):
-                        emit(tok, f"-:{i}")
-                out.flush()
+                lines = item.split(b"\n")
+                for at in range(0, len(lines), FLUSH_LINES):
+                    for i, raw in enumerate(lines[at:at + FLUSH_LINES], first + at):
+                        word = raw.strip()
+                        if 0 < len(word) <= 16 and not (swp_entry or summary) and \
+                                not word.translate(None, hexdigits):
+                            parts.append(fast_line(int(word, 16), word.decode()))
+                            continue
+                        for tok in line_tokens(raw, i):
+                            emit(tok, f"-:{i}")
+                    out.flush()
         else:
             argno += 1
             for tok in tokens_from_args([v]):
