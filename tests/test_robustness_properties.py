@@ -6,7 +6,6 @@ Helpers and the token rule: tests/test_robustness.py.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shlex
@@ -290,16 +289,10 @@ SOFT_BREAK = (b"Unable to handle kernel NULL pointer dereference at virtual addr
 
 
 def test_scan_soft_break_at_a_read_boundary():
-    from uffdpte.scan import JSON, Pins, Scanner, Stats, scan_bytes
-    from uffdpte.scan.reader import chunks
-    whole, _ = scan_bytes(SOFT_BREAK, mode=JSON)
+    from uffdpte.scan import JSON, scan_bytes
     cut = SOFT_BREAK.index(b"x=\n") + 3
-    parts: list[bytes] = []
-    sc = Scanner("-", Pins(), JSON, True, parts.append, Stats())
-    for kind, piece in chunks(io.BytesIO(SOFT_BREAK), chunk=cut, max_pending=1 << 20):
-        sc.feed(kind, piece)
-    sc.close()
-    assert b"".join(parts) == whole
+    whole = scan_bytes(SOFT_BREAK, mode=JSON, alternatives=True)[0]
+    assert whole and scan_bytes(SOFT_BREAK, mode=JSON, alternatives=True, chunk=cut)[0] == whole
 
 
 def test_scan_soft_break_at_a_pipe_pause():

@@ -19,15 +19,16 @@ import io
 
 from .context import Pins
 from .engine import ANNOTATE, JSON, ONLY, SUMMARY, Finding, Scanner, Stats
-from .reader import chunks
+from .reader import CHUNK, chunks
 
 __all__ = ["Scanner", "Stats", "Pins", "Finding", "scan_bytes", "scan_stream", "ANNOTATE",
            "ONLY", "JSON", "SUMMARY"]
 
 
-def scan_stream(stream, scanner: Scanner, follow: bool = False, flush=None) -> None:
+def scan_stream(stream, scanner: Scanner, follow: bool = False, flush=None,
+                chunk: int = CHUNK) -> None:
     """Feed a binary stream to a scanner chunk by chunk (``flush`` after each)."""
-    for kind, data in chunks(stream, follow=follow):
+    for kind, data in chunks(stream, follow=follow, chunk=chunk):
         scanner.feed(kind, data)
         if flush is not None:
             flush()
@@ -35,10 +36,11 @@ def scan_stream(stream, scanner: Scanner, follow: bool = False, flush=None) -> N
 
 
 def scan_bytes(data: bytes, *, source: str = "-", mode: str = ANNOTATE,
-               alternatives: bool = False, **pins) -> tuple[bytes, Stats]:
-    """Scan a byte string (tests, library use): returns the output and the statistics."""
+               alternatives: bool = False, chunk: int = CHUNK, **pins) -> tuple[bytes, Stats]:
+    """Scan a byte string (tests, library use): returns the output and the statistics.
+    ``chunk`` is the read size (the output must not depend on it)."""
     out: list[bytes] = []
     stats = Stats()
     scanner = Scanner(source, Pins(**pins), mode, alternatives, out.append, stats)
-    scan_stream(io.BytesIO(data), scanner)
+    scan_stream(io.BytesIO(data), scanner, chunk=chunk)
     return b"".join(out), stats
