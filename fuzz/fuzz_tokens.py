@@ -6,7 +6,9 @@ accepted exactly when the documented rule says so (README, "Input rules and exit
 optional pgd|p4d|pud|pmd|pte label with ':' or '=', optional 0x/0X, ASCII hex digits, at
 most 64 bits) and then with the value the digits spell; a rejected token has a one-line
 reason and its quoted form (what stderr shows) is one bounded line; line_tokens ignores
-text after '#'; every accepted value decodes at its level.
+text after '#'; every accepted value decodes at its level; decode's streaming stdin reader
+(value_batches, with a small LONG_LINE so lines are long) yields the same tokens as the
+whole lines, at any read size.
 
     python3 fuzz/fuzz_tokens.py -max_total_time=300 fuzz/corpus/tokens fuzz/seeds/tokens
 
@@ -15,6 +17,7 @@ text after '#'; every accepted value decodes at its level.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from pathlib import Path
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 with atheris.instrument_imports(include=["uffdpte"]):
     from uffdpte.classify import classifier_for
     from uffdpte.profile import resolve
+    from uffdpte import tokens
     from uffdpte.tokens import line_tokens, parse_token, show, tokens_from_args
 
 LEVELS = ("pgd", "p4d", "pud", "pmd", "pte")
@@ -89,6 +93,30 @@ def TestOneInput(data: bytes) -> None:
         assert len(atoks) == len(aparts), (data, atoks, aparts)
         for tok, part in zip(atoks, aparts):
             check_token(tok, part, 0)
+
+    check_stream(data)
+
+
+def check_stream(data: bytes) -> None:
+    """value_batches at a read size and LONG_LINE taken from the input's first byte."""
+    if not data:
+        return
+    chunk, long_line, data = 1 + data[0] % 29, 8 + data[0] % 37, data[1:]
+    key = lambda t: (t.line, t.value, t.level, t.error is None)  # noqa: E731
+    direct = [key(t) for i, line in enumerate(data.split(b"\n"), 1)
+              for t in line_tokens(line, i)]
+    saved, tokens.LONG_LINE = tokens.LONG_LINE, long_line
+    try:
+        streamed = []
+        for first, item in tokens.value_batches(io.BytesIO(data), chunk=chunk):
+            if isinstance(item, bytes):
+                streamed += [key(t) for i, line in enumerate(item.split(b"\n"), first)
+                             for t in line_tokens(line, i)]
+            else:
+                streamed.append(key(item))
+    finally:
+        tokens.LONG_LINE = saved
+    assert streamed == direct, (data, chunk, long_line, streamed, direct)
 
 
 def main() -> None:

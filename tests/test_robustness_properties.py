@@ -6,6 +6,7 @@ Helpers and the token rule: tests/test_robustness.py.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
@@ -316,3 +317,35 @@ def test_scan_explains_values_it_cannot_decode():
     annotated = r.stdout.count(b"    uffdpte: ")
     explained = b"special-pte" in r.stderr or b"no possible profile" in r.stderr
     assert annotated == 2 or explained
+
+
+# --- decode's stdin reader: any read size, any line length, the same tokens -------------------
+
+_PIECES = [b"8000000071c00227", b"0", b"pte:17c0", b"PMD=0x1", b"zz", b"#c", b" ", b"\n", b",",
+           b"\t", b"0x", b"\r\n", b"0" * 40 + b"1", b"0x" + b"0" * 30 + b"f" * 16,
+           b"f" * 17, b"-1", b"12_34", b"\xff"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.binary(max_size=6)), max_size=40)
+       .map(b"".join), st.integers(1, 50), st.integers(8, 40))
+def test_streamed_stdin_reads_like_whole_lines(data, chunk, long_line):
+    """value_batches (bounded: long lines cut between values, comments dropped as they come,
+    huge tokens judged without being held) yields exactly the tokens of the whole lines."""
+    from uffdpte import tokens
+    direct = [(t.line, t.value, t.level, t.error is None)
+              for i, line in enumerate(data.split(b"\n"), 1) for t in tokens.line_tokens(line, i)]
+    saved = tokens.LONG_LINE
+    tokens.LONG_LINE = long_line  # small, so fuzzed lines are long (but > len("pte=0x"))
+    try:
+        streamed = []
+        for first, item in tokens.value_batches(io.BytesIO(data), chunk=chunk):
+            if isinstance(item, bytes):
+                streamed += [(t.line, t.value, t.level, t.error is None)
+                             for i, line in enumerate(item.split(b"\n"), first)
+                             for t in tokens.line_tokens(line, i)]
+            else:
+                streamed.append((item.line, item.value, item.level, item.error is None))
+    finally:
+        tokens.LONG_LINE = saved
+    assert streamed == direct

@@ -125,34 +125,48 @@ _NORMAL, _COMMENT, _HUGE = 0, 1, 2
 
 
 class _HugeToken:
-    """A token longer than LONG_LINE: only what its error message needs is kept."""
+    """A token longer than LONG_LINE, read as parse_token would read it while keeping only
+    what that needs: its start (label, 0x, the error message), how many of its digits are
+    leading zeros, and its last 16 characters -- a megabyte of zeros and then 1 is 1."""
 
     def __init__(self, head: bytes) -> None:
+        # head is the token's first LONG_LINE bytes or more: its label and 0x are all there
         self.head = head[:64]
-        self.size = 0
+        m = _rx("level").match(head)
+        self.level = m.group(1).decode().lower() if m else None
+        body = head[m.end():] if m else head
+        self.body_head = body[:64]
+        if body[:2] in (b"0x", b"0X"):
+            body = body[2:]
+        self.size = len(head) - len(body)  # the whole token's length, prefix included
+        self.digits = 0  # characters after the prefix
+        self.lead = 0  # leading '0's among them
         self.all_hex = True
-        self.zeros = True  # only '0' so far (leading zeros are allowed: it may be 0)
-        self.add(head)
+        self.tail = b""
+        self.add(body)
 
     def add(self, data: bytes) -> None:
+        if self.lead == self.digits:  # only zeros so far
+            self.lead += len(data) - len(data.lstrip(b"0"))
         self.size += len(data)
+        self.digits += len(data)
         if self.all_hex and data.translate(None, _HEXDIGITS):
             self.all_hex = False
-        if self.zeros and data.strip(b"0"):
-            self.zeros = False
+        self.tail = (self.tail + data[-16:])[-16:]
 
     def token(self, line: int) -> Token:
         text = self.head.decode("utf-8", "backslashreplace")
-        if self.zeros:
-            return Token(text, 0, None, line, size=self.size)
-        if self.all_hex:
-            digits = self.size - (len(self.head) - len(self.head.lstrip(b"0")))
-            why = f"over 64 bits ({digits} significant hex digits)"
+        if self.all_hex and self.digits:
+            significant = self.digits - self.lead
+            if significant <= 16:
+                value = int(self.tail[-significant:], 16) if significant else 0
+                return Token(text, value, None, line, self.level, size=self.size)
+            why = f"over 64 bits ({significant} significant hex digits)"
         else:
-            why = _why_not(self.head)
+            why = _why_not(self.body_head)
             if why.startswith("over 64 bits"):  # junk beyond the head
                 why = "not a hex value (values are hex, as the kernel prints them)"
-        return Token(text, None, why, line, size=self.size)
+        return Token(text, None, why, line, self.level, size=self.size)
 
 
 def value_batches(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[tuple[int, bytes | Token]]:
