@@ -349,3 +349,15 @@ def test_streamed_stdin_reads_like_whole_lines(data, chunk, long_line):
     finally:
         tokens.LONG_LINE = saved
     assert streamed == direct
+
+
+def test_a_token_past_long_line_reads_like_any_other():
+    """70000 leading zeros then 1 is 1 (leading zeros are fine), held in bounded memory."""
+    from uffdpte import tokens
+    data = b"pte:0x" + b"0" * 70000 + b"1 " + b"f" * 70000 + b"\n"
+    items = [item for _, item in tokens.value_batches(io.BytesIO(data), chunk=4096)]
+    toks = [t for item in items for t in (
+        tokens.line_tokens(item, 1) if isinstance(item, bytes) else [item])]
+    assert [(t.value, t.level) for t in toks] == [(1, "pte"), (None, None)]
+    assert toks[1].error == "over 64 bits (70000 significant hex digits)"
+    assert all(len(t.text) <= 64 for t in toks)  # only the start of each is kept
