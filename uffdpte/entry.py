@@ -112,18 +112,16 @@ def shown_alternatives(decoder: "Decoder", reading: Reading, alts: tuple, value:
     return out
 
 
-def record(decoder: "Decoder", r: Reading, *, input: Any, value: Any, pfn: Any,
-           swp_offset: Any, swp_entry: Any, phys_addr: Any, alternatives: Any,
-           differs: tuple = ()) -> dict[str, Any]:
-    """The JSON record of one reading, given its value-dependent items (the contract's keys
-    first, in RECORD_KEYS order; render.jsonl builds its per-reading templates from this)."""
-    profile = decoder.profile
-    d: dict[str, Any] = {
+def contract(profile: "Profile", level: str, r: Any, *, input: Any, value: Any, pfn: Any,
+             swp_offset: Any, swp_entry: Any, alternatives: Any) -> dict[str, Any]:
+    """The keys every JSON record has, in RECORD_KEYS order, from a reading (decode's
+    :class:`Reading` or pagemap's PmReading: both name their state items alike)."""
+    return {
         "input": input,
         "value": value,
         "arch": profile.arch,
         "kernel": profile.kernel.text,
-        "level": decoder.level,
+        "level": level,
         "state": r.state,
         "pfn": pfn,
         "swp_type": r.swp_type,
@@ -140,14 +138,25 @@ def record(decoder: "Decoder", r: Reading, *, input: Any, value: Any, pfn: Any,
         "young": r.young,
         "problems": list(r.problems),
         "alternatives": alternatives,
-        # additions beyond the contract
+    }
+
+
+def record(decoder: "Decoder", r: Reading, *, input: Any, value: Any, pfn: Any,
+           swp_offset: Any, swp_entry: Any, phys_addr: Any, alternatives: Any,
+           differs: tuple = ()) -> dict[str, Any]:
+    """The JSON record of one reading, given its value-dependent items (the contract's keys
+    first; render.jsonl builds its per-reading templates from this)."""
+    profile = decoder.profile
+    d = contract(profile, decoder.level, r, input=input, value=value, pfn=pfn,
+                 swp_offset=swp_offset, swp_entry=swp_entry, alternatives=alternatives)
+    d.update({  # additions beyond the contract
         "phys_addr": phys_addr,
         "type_name": r.type_name,
         "fields": {name: (label if label is not None else raw) for name, raw, label in r.fields},
         "predicates": dict(r.predicates),
         "notes": list(r.notes),
         "config": profile.config_label,
-    }
+    })
     if differs:
         # an alternative: the state keys and what differs; the value, input and the
         # per-entry detail are the primary record's

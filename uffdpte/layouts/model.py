@@ -16,6 +16,25 @@ if TYPE_CHECKING:
     from ..kver import KernelVersion, Version
 
 
+class BitRange:
+    """Bits ``hi..lo`` of an entry: shared by the table rows and the field map's spans."""
+
+    __slots__ = ()
+    lo: int
+    hi: int
+
+    @property
+    def width(self) -> int:
+        return self.hi - self.lo + 1
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lo
+
+    def bits_label(self) -> str:
+        return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
+
+
 def v(text: str) -> "Version":
     """``"6.10"`` -> ``(6, 10, 0)``: release numbers in the tables stay readable."""
     parts = [int(p) for p in text.split(".")]
@@ -130,7 +149,7 @@ ALL_LEVELS = frozenset(LEVEL_NAMES)
 
 
 @record
-class Bits:
+class Bits(BitRange):
     """One row of a layout table: a bit or a field, in the forms where it means this."""
 
     lo: int
@@ -154,17 +173,6 @@ class Bits:
     lo_is_level_shift: bool = False
     #: the page-table levels the row applies to
     levels: frozenset[str] = PTE_ONLY
-
-    @property
-    def width(self) -> int:
-        return self.hi - self.lo + 1
-
-    @property
-    def mask(self) -> int:
-        return ((1 << self.width) - 1) << self.lo
-
-    def bits_label(self) -> str:
-        return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
 
 
 @record

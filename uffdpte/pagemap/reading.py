@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from ..classify import Decoder
+from ..entry import contract
 from ..profile import Profile
 from . import scan_ioctl as sc
 from .entries import (BY_NAME, PM_FILE, PM_GUARD_REGION, PM_MMAP_EXCLUSIVE, PM_PFRAME_BITS,
@@ -57,6 +58,9 @@ class PmReading:
     payload: str | None
     problems: tuple[str, ...]
     notes: tuple[str, ...]
+
+    # pagemap does not export the pte's permission or A/D bits: meaningless here, not false
+    write = dirty = young = None
 
 
 class Context:
@@ -259,29 +263,9 @@ def record(ctx: Context, r: PmReading, value: int, addr: int, pages: int, vma: V
     first page's)."""
     pfn, swp_offset, swp_entry = _numbers(ctx, r, value)
     page = 1 << ctx.profile.page_shift
-    return {
-        "input": "0x%x" % addr,
-        "value": "0x%016x" % value,
-        "arch": ctx.profile.arch,
-        "kernel": ctx.profile.kernel.text,
-        "level": r.level,
-        "state": r.state,
-        "pfn": pfn,
-        "swp_type": r.swp_type,
-        "swp_offset": swp_offset,
-        "swp_entry": swp_entry,
-        "subtype": r.subtype,
-        "markers": list(r.markers),
-        "flags": list(r.flags),
-        "uffd_wp": r.uffd_wp,
-        "soft_dirty": r.soft_dirty,
-        "exclusive": r.exclusive,
-        "write": None,  # pagemap does not say: the pte's permission bits are not exported
-        "dirty": None,
-        "young": None,
-        "problems": list(r.problems),
-        "alternatives": [],
-        # pagemap additions
+    d = contract(ctx.profile, r.level, r, input="0x%x" % addr, value="0x%016x" % value,
+                 pfn=pfn, swp_offset=swp_offset, swp_entry=swp_entry, alternatives=[])
+    d.update({  # pagemap additions
         "pid": pid,
         "address": "0x%x" % addr,
         "end": "0x%x" % (addr + pages * page),
@@ -297,7 +281,8 @@ def record(ctx: Context, r: PmReading, value: int, addr: int, pages: int, vma: V
         "type_name": r.type_name,
         "notes": list(r.notes),
         "config": ctx.profile.config_label,
-    }
+    })
+    return d
 
 
 def page_records(ctx: Context, r: PmReading, values: Sequence[int], addr: int, vma: Vma,

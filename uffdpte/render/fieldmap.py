@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from ..layouts.model import FIELD, FLAG, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP, TYPE
+from ..layouts.model import FIELD, FLAG, BitRange, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP, TYPE
 
 if TYPE_CHECKING:
     from ..classify import Decoder, Form
@@ -50,7 +50,7 @@ ASCII = Glyphs("[", "-", "]", ".")
 
 
 @dataclass(frozen=True)
-class Span:
+class Span(BitRange):
     """A run of bits owned by one row (or by no row) of the form."""
 
     lo: int
@@ -58,17 +58,6 @@ class Span:
     role: str  # a Bits role, PRESENCE or UNDEFINED
     label: str
     row: "Bits | None" = None
-
-    @property
-    def width(self) -> int:
-        return self.hi - self.lo + 1
-
-    @property
-    def mask(self) -> int:
-        return ((1 << self.width) - 1) << self.lo
-
-    def bits_label(self) -> str:
-        return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
 
 
 def form_for(entry: "Entry") -> str | None:
