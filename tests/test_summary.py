@@ -67,6 +67,35 @@ def test_cli_summary_json_and_rejects():
     assert d["pfn_min"] == d["pfn_max"] == 0x71C00
 
 
+def _summaries(data: bytes, *opts: str) -> tuple[int, list[dict]]:
+    r = subprocess.run([sys.executable, "-m", "uffdpte", "decode", "--arch", "x86_64",
+                        "--summary", "--json", *opts, "-"], input=data, capture_output=True,
+                       timeout=60)
+    assert b"Traceback" not in r.stderr
+    return r.returncode, [json.loads(x) for x in r.stdout.splitlines()]
+
+
+def test_cli_summary_of_no_values_is_printed():
+    status, ds = _summaries(b"")
+    assert status == 0
+    assert [(d["level"], d["values"], d["rejected"]) for d in ds] == [("pte", 0, 0)]
+
+
+def test_cli_summary_counts_swp_entry_rejects():
+    # 0x7c00000000000001: type 31 offset 1 (a marker); all-ones has type 63, over
+    # MAX_SWAPFILES_SHIFT's 5 bits (include/linux/swap.h)
+    status, ds = _summaries(b"7c00000000000001\nffffffffffffffff\n", "--swp-entry")
+    assert status == 1
+    assert [(d["values"], d["rejected"], d["states"]) for d in ds] == [(1, 1, {"marker": 1})]
+
+
+def test_cli_summary_one_object_per_level_rejects_on_the_default_level():
+    status, ds = _summaries(b"pmd:1\nzz\n")
+    assert status == 1
+    assert [(d["level"], d["values"], d["rejected"]) for d in ds] == [("pte", 0, 1),
+                                                                      ("pmd", 1, 0)]
+
+
 # --- the bulk paths count exactly what one value at a time counts ---------------------------
 
 def _per_value(clf, values) -> dict:

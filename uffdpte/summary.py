@@ -263,3 +263,15 @@ def plain(d: dict[str, Any]) -> str:
     rows += [("problem", f"{n} × {p}") for p, n in d["problems"].items()]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def show(d: dict[str, Any], as_json: bool, term: bool, colour: bool) -> Any:
+    """One summary as the command prints it: a JSON object, a rich table on a terminal
+    (rich is imported only then), or plain text."""
+    if as_json:
+        import json
+        return json.dumps(d, ensure_ascii=False)
+    if term:
+        from .render.term import summary_table
+        return summary_table(d, colour)
+    return plain(d)

@@ -12,6 +12,7 @@ import click
 
 from ..cli import (EXIT_OK, EXIT_REJECTED, _err, color_option, make_profile, profile_options,
                    terminal_view)
+from ..layouts.generic import MAX_SWAPFILES_SHIFT
 
 #: lines decoded between writes: a junk value's record with every alternative can be tens of
 #: kilobytes, and the output of one 64 KiB read must not grow without bound
@@ -32,7 +33,7 @@ FLUSH_LINES = 512
 @click.option("--summary", is_flag=True,
               help="Counts instead of one record per value: states, swap types, markers, "
                    "flags, PFN range (a table on a terminal, text in a pipe, one JSON object "
-                   "with --json).")
+                   "per level with --json).")
 @click.option("--swp-entry", is_flag=True,
               help="The values are swp_entry_t (type << 58 | offset, as 'Bad swap file entry' "
                    "prints them), not raw entries: decode the PTE they stand for.")
@@ -53,18 +54,19 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     from ..classify import classifier_for, decoder_for
     from ..render.plain import line as plain_line
     from ..streams import Output
-    from ..tokens import Token, line_tokens, show, tokens_from_args, value_batches
+    from ..tokens import _HEXDIGITS, Token, line_tokens, show, tokens_from_args, value_batches
 
     profile = make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme)
     default_level = level
     term, colour = (False, False) if as_json else terminal_view(color)
+    # each argument tokenized once (a terminal needs the count before the first value)
+    args = [None if v == "-" else list(tokens_from_args([v])) for v in values]
     if as_json:
         from ..render.jsonl import line as render
     elif term:
         # rich is imported here and only here: a pipe never pays for it
         from ..render.term import Renderer
-        several = (not values or "-" in values
-                   or len(list(tokens_from_args(list(values)))) > 1)
+        several = None in args or sum(map(len, args)) != 1  # type: ignore[arg-type]
         render = Renderer(colour=colour, compact=several, brief=brief).render
     else:
         render = plain_line
@@ -75,27 +77,27 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
     if not values and (stdin is None or stdin.isatty()):
         raise click.UsageError("no values given (pass hex values, or '-' to read stdin)")
     out = Output()
-    status = EXIT_OK
-    rejected = 0
+    rejected = 0  # tokens refused, each named on stderr
+    stdin_closed = False
     pte_decoder = decoder_for(profile, "pte") if swp_entry else None
 
-    def emit(tok: Token, where: str) -> None:
-        nonlocal status
+    def reject(where: str, tok: Token, why: str) -> None:
         nonlocal rejected
+        rejected += 1
+        _err(f"{where}: {show(tok.text, tok.size)}: {why}")
+
+    def emit(tok: Token, where: str) -> None:
         if tok.value is None:
-            status = EXIT_REJECTED
-            rejected += 1
-            _err(f"{where}: {show(tok.text, tok.size)}: {tok.error}")
+            reject(where, tok, tok.error)
             return
         value = tok.value
         if swp_entry:  # swp_entry_t -> the raw PTE __swp_entry() would build
             t, off = pte_decoder.swp_entry_split(value)
-            if t >> 5 or pte_decoder.swp_offset(pte_decoder.swp_entry_to_pte(t, off)) != off:
-                status = EXIT_REJECTED
-                _err(f"{where}: {show(tok.text)}: not a swp_entry_t this profile's swap PTE "
-                     f"can hold (type {t}, offset {off:#x})")
-                return
             value = pte_decoder.swp_entry_to_pte(t, off)
+            if t >> MAX_SWAPFILES_SHIFT or pte_decoder.swp_offset(value) != off:
+                reject(where, tok, "not a swp_entry_t this profile's swap PTE can hold "
+                       f"(type {t}, offset {off:#x})")
+                return
         lv = tok.level or default_level
         if summary:
             summaries_for(lv).add(value)
@@ -111,7 +113,8 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
             summaries[lv] = Summary(classifier_for(profile, lv, True))
         return summaries[lv]
 
-    sources: list[str] = list(values) if values else ["-"]
+    if summary:
+        summaries_for(default_level)  # printed even when no value arrives
     argno = 0
     # the common line, one bare hex value, skips the tokenizer (same rule, tested equal);
     # plain output then skips the Entry object too
@@ -134,12 +137,11 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
         def fast_line(value: int, token: str) -> str:
             return render(fast(value, token), alternatives=alternatives)
     parts = out.parts
-    hexdigits = b"0123456789abcdefABCDEF"
-    for v in sources:
-        if v == "-" and stdin is None:
-            status = EXIT_REJECTED
+    for arg in args or [None]:
+        if arg is None and stdin is None:
+            stdin_closed = True
             _err("-: stdin is closed")
-        elif v == "-":
+        elif arg is None:
             for first, item in value_batches(stdin.buffer):
                 if type(item) is not bytes:  # a token too long to keep: already judged
                     emit(item, f"-:{first}")
@@ -153,7 +155,7 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
                     for i, raw in enumerate(lines[at:at + FLUSH_LINES], first + at):
                         word = raw.strip()
                         if 0 < len(word) <= 16 and not (swp_entry or summary) and \
-                                not word.translate(None, hexdigits):
+                                not word.translate(None, _HEXDIGITS):
                             parts.append(fast_line(int(word, 16), word.decode()))
                             continue
                         for tok in line_tokens(raw, i):
@@ -161,21 +163,12 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
                     out.flush()
         else:
             argno += 1
-            for tok in tokens_from_args([v]):
+            for tok in arg:
                 emit(tok, f"argument {argno}")
     if summary:
-        if status == EXIT_REJECTED:
-            summaries_for(default_level).rejected = rejected
-        for lv, summ in summaries.items():
-            d = summ.to_dict()
-            if as_json:
-                import json
-                out.add(json.dumps(d, ensure_ascii=False))
-            elif term:
-                from ..render.term import summary_table
-                out.add(summary_table(d, colour))
-            else:
-                from ..summary import plain as summary_text
-                out.add(summary_text(d))
+        from ..summary import show as summary_text
+        summaries[default_level].rejected = rejected  # (rejected tokens have no level)
+        for summ in summaries.values():
+            out.add(summary_text(summ.to_dict(), as_json, term, colour))
     out.flush()
-    sys.exit(status)
+    sys.exit(EXIT_REJECTED if rejected or stdin_closed else EXIT_OK)
