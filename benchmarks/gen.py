@@ -276,7 +276,8 @@ def _report_bad_pmd(rnd, ts):
 REPORTS = (_report_bad_page_map, _report_x86_oops, _report_arm64, _report_swap, _report_bad_pmd)
 REPORT_WEIGHTS = (4, 3, 3, 2, 1)
 
-# ordinary lines: (template, filler) — filler(rnd) returns the format arguments
+# ordinary lines: _ordinary(rnd) draws one of 26 kinds (the draw order fixes the inputs:
+# keep it, so figures stay comparable between runs)
 IFACES = ("eth0", "enp3s0", "wlp2s0", "docker0", "br-6f1a2b3c4d5e", "veth3f2a1b0")
 UNITS = ("systemd-journald.service", "cron.service", "ssh.service", "docker.service",
          "NetworkManager.service", "apt-daily.timer", "fstrim.timer", "user@1000.service")

@@ -31,8 +31,6 @@ with atheris.instrument_imports(include=["uffdpte"]):
     from uffdpte.scan.reader import chunks
 
 MARK = b"    uffdpte: "
-#: set to False once the soft-break-at-a-read-boundary bug is fixed
-KNOWN_SOFT_BREAK_BUG = False
 #: what the first input byte pins (most inputs: nothing, as `dmesg | uffdpte scan`)
 PINS = [{}, {}, {}, {}, {"arch": "x86_64"}, {"arch": "arm64"}, {"kernel": "6.1"},
         {"kernel": "5.10", "arch": "x86_64"}, {"arch": "arm64", "page_size": "64k"},
@@ -84,12 +82,9 @@ def TestOneInput(data: bytes) -> None:
         if r.get("encoding") == "raw":  # (a value no profile fits has no decode keys)
             assert int(r["value"], 16) == int(r["input"], 16), r
 
-    # the stream reader: chunk boundaries change nothing.  KNOWN BUG (tests/
-    # test_robustness.py::test_scan_soft_break_at_a_read_boundary): a quoted-printable soft
-    # break ("=" at the end of a line) that ends a read is not joined with the next line when
-    # that line starts the next read; skipped here so the fuzzer looks for something new.
-    if KNOWN_SOFT_BREAK_BUG and re.search(rb"=\r?\n", data):
-        return
+    # the stream reader: chunk boundaries change nothing (this found the quoted-printable
+    # soft break at a read boundary, now tests/test_robustness_properties.py::
+    # test_scan_soft_break_at_a_read_boundary)
     parts: list[bytes] = []
     sc = Scanner("-", Pins(**pins), JSON, False, parts.append, Stats())
     for kind, piece in chunks(io.BytesIO(data), chunk=chunk, max_pending=1 << 20):

@@ -381,16 +381,16 @@ def test_closed_stdin_with_arguments_decodes_them():
 
 
 
-@pytest.mark.parametrize("cmd, statuses", [
-    (f"{shlex.join(DECODE)} -", (1,)),  # stdin named and unreadable: a rejected input
-    (shlex.join(DECODE), (1, 2)),  # no values and no stdin: usage (or rejected input)
-    ("scan -", (1,)),
-    ("scan", (1, 2)),
+@pytest.mark.parametrize("cmd, status", [
+    (f"{shlex.join(DECODE)} -", 1),  # stdin named and unreadable: a rejected input
+    (shlex.join(DECODE), 2),  # no values and no stdin: a usage error
+    ("scan -", 1),
+    ("scan", 2),
 ], ids=["decode-dash", "decode-no-args", "scan-dash", "scan-no-args"])
-def test_closed_stdin(cmd, statuses):
+def test_closed_stdin(cmd, status):
     r = sh(f'exec "$PY" -m uffdpte {cmd} <&-')
     no_traceback(r)
-    assert r.returncode in statuses
+    assert r.returncode == status
     assert r.stderr.strip(), "the closed stdin is named on stderr"
 
 
@@ -398,4 +398,4 @@ def test_closed_stdin(cmd, statuses):
 def test_closed_stdout(cmd):
     r = sh(f'printf "%s" "$1" | "$PY" -m uffdpte {cmd} >&-', BAD_PAGE_MAP.decode())
     no_traceback(r)
-    assert r.returncode in (1, 141)
+    assert r.returncode == 1  # README: stdout closed before the run

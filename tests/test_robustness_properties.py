@@ -179,7 +179,6 @@ def test_encode_cli_prints_a_value_or_refuses_with_exit_2(state, value, opts, pr
     res = _invoke(args)
     err = res.stderr_bytes.decode()
     assert "Traceback" not in err
-    notes = [ln for ln in err.splitlines() if ln.startswith("uffdpte: note:")]
     rest = [ln for ln in err.splitlines() if not ln.startswith("uffdpte: note:")]
     if res.exit_code == 0:
         out = res.stdout_bytes.decode()
@@ -196,7 +195,6 @@ def test_encode_cli_prints_a_value_or_refuses_with_exit_2(state, value, opts, pr
             assert len(rest) == 1, rest
         else:  # click's usage error
             assert rest and (rest[-1].startswith("Error:") or rest[-1].startswith("uffdpte:"))
-    del notes
 
 
 

@@ -226,10 +226,28 @@ def test_ctrl_c_on_an_open_pipe_exits_130_without_traceback(args, line):
     assert err.strip() in (b"", b"uffdpte: interrupted")
 
 
+#: read(2)'s number, as /proc/PID/syscall shows it (arch/*/syscall tables)
+_NR_READ = {"x86_64": 0, "aarch64": 63}.get(os.uname().machine)
+
+
+def _wait_blocked_in_read(p: subprocess.Popen, timeout: float = 20) -> None:
+    """Until the child sleeps in read(2) (/proc/PID/syscall), not for a guessed time."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{p.pid}/syscall") as f:
+                if _NR_READ is not None and f.read().split()[0] == str(_NR_READ):
+                    return
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.01)
+    pytest.skip("could not see the child blocked in read(2) (/proc/PID/syscall)")
+
+
 def test_ctrl_c_before_any_input_exits_130():
     p = _open(*DECODE, "-")
     try:
-        time.sleep(1.5)  # well after start-up: blocked in the first read
+        _wait_blocked_in_read(p)
         p.send_signal(signal.SIGINT)
         p.wait(timeout=20)
     finally:
@@ -407,11 +425,10 @@ def test_decode_long_line_of_values_in_bounded_memory():
 
 def test_decode_long_comment_line_in_bounded_memory():
     gen = "import sys; sys.stdout.buffer.write(b'1 #' + b'x' * (32 << 20))"
-    start = time.monotonic()
+    # (the quadratic copy this once had shows as the 120 s timeout; speed is for benchmarks/)
     status, rss_kb, got = _peak([sys.executable, "-c", gen], [*DECODE, "-"], timeout=120)
     assert status == 0 and got["stdout"][1] == 1
     assert rss_kb < 64 * 1024, f"peak RSS {rss_kb} KiB"
-    assert time.monotonic() - start < 20
 
 
 _GEN_JUNK = r"""

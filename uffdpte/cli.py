@@ -13,13 +13,11 @@ from typing import IO, Callable
 
 import click
 
+from . import __version__
 from .kver import NEWEST_TEXT
 from .profile import PAGE_SIZES, PRESETS, SCHEMES, Profile, ProfileError, resolve
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-_VERSION = "0.1.0"
-
 
 def _err(msg: str) -> None:
     if sys.stderr is not None:  # fd 2 closed: nowhere to say it
@@ -124,17 +122,9 @@ def make_profile(arch, kernel, config, page_size, pa_bits, levels, scheme) -> Pr
         raise click.UsageError(str(e)) from None
 
 
-#: command name -> module under uffdpte.commands; imported only when that command runs, so
-#: a one-shot decode pays for nothing else.
-COMMANDS = {
-    "decode": "Decode raw entry values (hex) from arguments or stdin.",
-    "encode": "Build any entry state as raw bits (the inverse of decode).",
-    "layout": "Show a profile's layout tables, or what moved between two kernels.",
-    "pagemap": "What the running kernel says about a process's pages.",
-    "profiles": "List the layout eras the tables know, with their sources.",
-    "scan": "Find and decode every entry value in kernel text (dmesg, oops, crash).",
-    "schemes": "The 2021 uffd-wp encodings side by side, per arch and profile.",
-}
+#: modules under uffdpte.commands, one per command (its docstring is its help); each is
+#: imported only when that command runs, so a one-shot decode pays for nothing else.
+COMMANDS = ("decode", "encode", "layout", "pagemap", "profiles", "scan", "schemes")
 
 
 class Group(click.Group):
@@ -143,7 +133,7 @@ class Group(click.Group):
     Commands are loaded lazily from uffdpte.commands.<name>."""
 
     def list_commands(self, ctx):  # type: ignore[override]
-        return sorted(n for n in COMMANDS if self.get_command(ctx, n) is not None)
+        return sorted(COMMANDS)
 
     def resolve_command(self, ctx, args):  # type: ignore[override]
         # "did you mean": click suggests close options itself, not close commands
@@ -159,13 +149,7 @@ class Group(click.Group):
         if name not in COMMANDS:
             return None
         import importlib
-        try:
-            mod = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as e:
-            if e.name == f"{__package__}.commands.{name}":
-                return None  # listed but not built yet
-            raise
-        return mod.command
+        return importlib.import_module(f".commands.{name}", __package__).command
 
     def main(self, *args, **kwargs):  # type: ignore[override]
         from .streams import EXIT_PIPE, PipeClosed, silence_broken_pipe
@@ -190,7 +174,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_VERSION, "--version", prog_name="uffdpte",
+@click.version_option(__version__, "--version", prog_name="uffdpte",
                       message=f"%(prog)s %(version)s (tables know kernels up to {NEWEST_TEXT})")
 def main() -> None:
     """Decode, encode and classify raw Linux page-table entries (x86_64, arm64).
