@@ -15,15 +15,18 @@ from functools import lru_cache
 
 from .entry import Entry, Reading, payload_key
 from .layouts import layout_for
-from .layouts.generic import (MARKER_BITS, SWAP_DERIVED, SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT,
-                              SWAP_TYPES, swp_type_shift)
+from .layouts.generic import (MARKER_BITS, MAX_SWAPFILES_SHIFT, SWAP_DERIVED,
+                              SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT, SWAP_TYPES, swp_type_shift)
 from .layouts.model import (FIELD, FLAG, IGNORED, LEVEL_NAMES, MBZ, OFFSET, PFN, PRESENT,
                             PROTNONE, SWAP, TABLE, TYPE, Bits)
 from .profile import Profile
 
 U64 = (1 << 64) - 1
 LEVELS = LEVEL_NAMES  # pgd, p4d, pud, pmd, pte
-#: levels below each level name, for its leaf shift (PMD_SHIFT = PAGE_SHIFT + (PAGE_SHIFT-3))
+#: levels below each level name, for its leaf shift: each level resolves PAGE_SHIFT - 3 bits
+#: (ARM64_HW_PGTABLE_LEVEL_SHIFT, pgtable-hwdef.h; x86 PMD_SHIFT 21, PUD_SHIFT 30,
+#: pgtable_64_types.h).  Only leaves use it, and leaves exist at PTE, PMD and PUD only; a
+#: folded PGD/P4D (4-level x86, PGDIR_SHIFT 39) would need its parent's shift.
 _DEPTH = {"pte": 0, "pmd": 1, "pud": 2, "p4d": 3, "pgd": 4}
 FORMS = (PRESENT, PROTNONE, SWAP, TABLE)
 
@@ -43,10 +46,6 @@ def _bits_of(mask: int) -> list[int]:
         out.append(low.bit_length() - 1)
         mask ^= low
     return out
-
-
-def _fmt_bits(bits: list[int]) -> str:
-    return ", ".join(str(b) for b in bits)
 
 
 class Form:
@@ -134,25 +133,24 @@ class Decoder:
         swap = pr.swap
         self.swap_ok = swap if isinstance(swap, bool) else profile.has(swap)
         gates = _row_gates(profile.arch)
-        self.rows, self.gated_off, self.forms = _compile_forms(
+        _, self.gated_off, self.forms = _compile_forms(
             profile.arch, kv, level, self.page_shift, self.level_shift, pr, self.swap_ok,
             frozenset(c for c in profile.capabilities if c in gates))
         sw = self.forms[SWAP]
         if sw.type is None or sw.offset is None:
             if self.swap_ok:
                 raise AssertionError(f"{profile.arch} {kv.text} {level}: no swap type/offset rows")
-            self.type_lo = self.type_mask = self.off_lo = self.off_mask = self.off_field = 0
+            self.type_lo = self.type_mask = self.off_lo = self.off_mask = 0
             self.off_inverted = False
         else:
             self.type_lo, self.type_mask = sw.type.lo, (1 << sw.type.width) - 1
             self.off_lo, self.off_mask = sw.offset.lo, (1 << sw.offset.width) - 1
             self.off_inverted = sw.offset.inverted
-            self.off_field = sw.offset.mask
 
         # swap types: special ones count up from MAX_SWAPFILES in table order (swap.h)
         specials = [t for t in SWAP_TYPES
                     if t.era.contains(kv) and (t.gate is None or profile.has(t.gate))]
-        self.max_swapfiles = (1 << 5) - len(specials)
+        self.max_swapfiles = (1 << MAX_SWAPFILES_SHIFT) - len(specials)
         self.types = {self.max_swapfiles + i: t for i, t in enumerate(specials)}
 
         self.swp_type_shift = swp_type_shift(kv)[0]
@@ -255,9 +253,6 @@ class Decoder:
         """pte_none(): x86 ignores A/D (KNL erratum); arm64 compares with 0."""
         return not pte & self.none_mask
 
-    def pte_valid(self, pte: int) -> bool:
-        return bool(pte & self.valid)
-
     def pte_present(self, pte: int) -> bool:
         """pte_present(): valid, or present-but-invalid (PROT_NONE / NUMA hinting)."""
         return bool(pte & (self.valid | self.present_invalid))
@@ -305,7 +300,7 @@ class Decoder:
             return None, None, None
         off = self.swp_offset(pte)
         if payload == "pfn":
-            return off, (off & self.swp_pfn_mask if self.pfn_masked else off), None
+            return off, self.swp_offset_pfn(off), None
         return off, None, None
 
     def swp_offset_pfn(self, offset: int) -> int:
@@ -482,14 +477,11 @@ class Decoder:
                     notes.append("PFN stored inverted (L1TF, pgtable-invert.h)")
             else:
                 subtype = "present_invalid"
-                notes.append("present but invalid and not PROT_NONE: pmdp_invalidate() makes "
-                             "this while splitting a huge PMD" if self.level != "pte" else
-                             "present but invalid and not PROT_NONE: pmd_mkinvalid() makes such "
-                             "entries during THP splits; the kernel does not make them at PTE "
-                             "level")
-        elif self.level == "pte" and self.profile.arch == "arm64" and (pte & 0b11) == 0b01:
-            problems.append("bits[1:0] = 01 is reserved at level 3 (a block descriptor exists "
-                            "only above level 3): the MMU faults on it")
+                notes.append("present but invalid and not PROT_NONE: " + (
+                    pr.invalidated_by or "huge-page splits make such entries (pmdp_invalidate), "
+                    f"the kernel does not make them at {self.level.upper()} level"))
+        elif self.presence.not_page and (pte & self.presence.page) != self.presence.page:
+            problems.append(self.presence.not_page)
         span = self.cont_span
         if span and "CONT" in names:
             notes.append(f"contiguous hint: one of {span} entries mapping "
@@ -545,7 +537,7 @@ class Decoder:
                             exclusive=derived["exclusive"])
         state, subtype, type_name, markers, payload = "swap", None, None, (), "offset"
         if kind is None:
-            if swp_type >= 1 << 5:
+            if swp_type >= 1 << MAX_SWAPFILES_SHIFT:
                 invalid.append(f"swap type {swp_type} does not exist: swp_type is 5 bits "
                                "(MAX_SWAPFILES_SHIFT), this layout's field is wider")
             else:
@@ -569,13 +561,13 @@ class Decoder:
                 problems.append(f"{', '.join(stray)} set on a {kind.state} entry: the kernel "
                                 f"never sets {'it' if len(stray) == 1 else 'them'} there")
             if kind.state == "marker":
-                markers, bad = self._markers(offset)
+                markers, bad = self.pte_marker_get(offset)
                 invalid.extend(bad)
                 fields["uffd_wp"] = "UFFD_WP" in markers
             else:
                 payload = "pfn"
                 invalid.extend(self._pfn_checks(offset, kind, fields))
-                if fields.pop("_ad", False):  # is_migration_entry_young/dirty (6.1+)
+                if "young" in fields:  # is_migration_entry_young/dirty (migration_ad)
                     preds["is_migration_entry_young"] = fields["young"]
                     preds["is_migration_entry_dirty"] = fields["dirty"]
                 if kind.state in ("migration", "device"):
@@ -609,7 +601,7 @@ class Decoder:
             "is_pfn_swap_entry": kind.has_pfn and s != "swapin_error",
         }
 
-    def _markers(self, offset: int) -> tuple[tuple[str, ...], list[str]]:
+    def pte_marker_get(self, offset: int) -> tuple[tuple[str, ...], list[str]]:
         """pte_marker_get(): the offset's marker bits, and what is wrong with the rest."""
         names = tuple(m.name for m in self.marker_bits
                       if m.in_page_tables and offset >> m.bit & 1)
@@ -628,11 +620,10 @@ class Decoder:
     def _pfn_checks(self, offset: int, kind, fields: dict) -> list[str]:
         """swp_offset_pfn() and the migration A/D bits above SWP_PFN_BITS."""
         bits = self.swp_pfn_bits
-        rest = offset >> bits if self.pfn_masked else offset >> bits
+        rest = offset >> bits
         if kind.state == "migration" and self.migration_ad:
             fields["young"] = bool(rest & 1)
             fields["dirty"] = bool(rest & 2)
-            fields["_ad"] = True
             rest >>= 2
             used = f"SWP_PFN_BITS ({bits}) + young/dirty"
         else:
@@ -751,12 +742,6 @@ class Classifier:
     def profile(self) -> Profile:
         return self.primary.profile
 
-    def key(self, pte: int) -> int:
-        lp = self.lp
-        low = pte & lp
-        cls = 0 if low == 0 else (1 if low == lp else 2)
-        return (pte & self.nlp) | (cls << 64)
-
     def _miss(self, pte: int, key: int) -> tuple[Reading, tuple]:
         r0 = self.primary.classify(pte)
         sig0 = r0.signature()
@@ -808,13 +793,8 @@ class Classifier:
         return rec if rec is not None else self._miss(pte, key)
 
     def decode(self, pte: int, token: str | None = None) -> Entry:
-        lp = self.lp
-        low = pte & lp
-        key = (pte & self.nlp) | ((0 if low == 0 else (1 if low == lp else 2)) << 64)
-        rec = self.memo.get(key)
-        if rec is None:
-            rec = self._miss(pte, key)
-        return Entry(pte, rec[0], self.primary, token, rec[1])
+        r, alts = self.record(pte)
+        return Entry(pte, r, self.primary, token, alts)
 
 
 def classifier_for(profile: Profile, level: str = "pte", alternatives: bool = True) -> Classifier:

@@ -173,8 +173,7 @@ _NOT_IN_ALTERNATIVES = ("input", "value", "arch", "level", "alternatives", "fiel
 class Entry:
     """One raw value decoded under one profile (``uffdpte.decode`` returns these)."""
 
-    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs", "label",
-                 "_profile")
+    __slots__ = ("value", "reading", "decoder", "input", "_alts", "differs", "_profile")
 
     def __init__(self, value: int, reading: Reading, decoder: "Decoder", token: str | None = None,
                  alts: tuple = (), differs: tuple[dict[str, str], ...] = ()) -> None:
@@ -184,7 +183,6 @@ class Entry:
         self.input = token
         self._alts = alts
         self.differs = differs  # for an alternative: the profile dimensions that differ
-        self.label = ""  # ... and the same as text: "6.12+debian,6.6"
         self._profile: "Profile | None" = None  # with provenance, when the caller has it
 
     # --- what the reading says ------------------------------------------------------------
@@ -261,15 +259,10 @@ class Entry:
     def alternatives(self) -> tuple["Entry", ...]:
         """Readings under profiles the user did not pin that differ from this one."""
         out = []
-        for decoder, reading, differs, label, _ in shown_alternatives(
+        for decoder, reading, differs, _, _ in shown_alternatives(
                 self.decoder, self.reading, self._alts, self.value):
-            alt = Entry(self.value, reading, decoder, self.input, (), differs)
-            alt.label = label
-            out.append(alt)
+            out.append(Entry(self.value, reading, decoder, self.input, (), differs))
         return tuple(out)
-
-    def payload_key(self) -> tuple:
-        return payload_key(self.decoder.numbers(self.value, self.reading), self.reading)
 
     @property
     def wellformed(self) -> bool:
@@ -277,8 +270,9 @@ class Entry:
 
     # --- output -----------------------------------------------------------------------------
     def to_dict(self, *, alternatives: bool = True) -> dict[str, Any]:
-        swp_entry = self.swp_entry
-        off, pfn, phys = self.decoder.numbers(self.value, self.reading)
+        r = self.reading
+        off, pfn, phys = self.decoder.numbers(self.value, r)
+        swp_entry = None if r.swp_type is None else self.decoder.swp_entry(r.swp_type, off)
         alts = [a.to_dict(alternatives=False) for a in self.alternatives] if alternatives else []
         return record(self.decoder, self.reading,
                       input=self.input if self.input is not None else "0x%016x" % self.value,

@@ -480,9 +480,5 @@ def cached_resolve(arch: str | None = None, kernel: str | None = None, config: s
     return resolve(arch, kernel, config, page_size, pa_bits, levels, scheme)
 
 
-def default_profile() -> Profile:
-    return cached_resolve()
-
-
 __all__ = ["Profile", "ProfileError", "resolve", "cached_resolve", "SYMBOLS", "PRESETS",
            "SCHEMES", "REFERENCE_KERNELS"]

@@ -42,6 +42,11 @@ LPA2_6_9 = Era(v("6.9"), None, f"{_PGT} __pte_to_phys/PTE_ADDR_LOW with ARM64_LP
 
 _V, _PI59, _PN58, _PI11, _USER, _UXN = 1 << 0, 1 << 59, 1 << 58, 1 << 11, 1 << 6, 1 << 54
 _TYPE_TABLE = (0b11, 0b11)  # PMD_TYPE_MASK, PMD_TYPE_TABLE
+#: Arm ARM D8.3 (VMSAv8-64 descriptors): bits[1:0] = 01 is a block above level 3 only
+_RESERVED_AT_L3 = ("bits[1:0] = 01 is reserved at level 3 (a block descriptor exists only "
+                   "above level 3; PTE_TYPE_PAGE is 0b11): the MMU faults on it")
+#: mm/pgtable-generic.c pmdp_invalidate -> arm64 pmd_mkinvalid (pgtable.h)
+_PMDP_INVALIDATE = "pmdp_invalidate() (pmd_mkinvalid) makes this while splitting a huge PMD"
 
 
 def _levels(era: Era, present_invalid_pmd: int, present_invalid: int, protnone_mask: int,
@@ -51,12 +56,13 @@ def _levels(era: Era, present_invalid_pmd: int, present_invalid: int, protnone_m
                   protnone_want=protnone_want)
     return (
         Presence(era, present_invalid=present_invalid, source=f"{_PGT} pte_present, "
-                 f"pte_protnone ({how})", page=0b11, **common),
+                 f"pte_protnone ({how})", page=0b11, not_page=_RESERVED_AT_L3, **common),
         # pmd_present = pte_present(pmd) [|| PMD_PRESENT_INVALID before 6.10]; pmd_table:
         # bits[1:0] == 0b11; THP migration PMDs are swap-format
         Presence(era, present_invalid=present_invalid_pmd, source=f"{_PGT} pmd_present, "
                  f"pmd_table/pmd_sect, pmd_protnone ({how})", levels=frozenset({"pmd"}),
-                 table=_TYPE_TABLE, swap="thp_migration", table_bits=0b11, **common),
+                 table=_TYPE_TABLE, swap="thp_migration", table_bits=0b11,
+                 invalidated_by=_PMDP_INVALIDATE, **common),
         # pud_present = pte_present(pud); Linux makes PUD blocks only with 4K pages
         Presence(era, present_invalid=present_invalid, source=f"{_PGT} pud_present, pud_sect "
                  f"({how})", levels=frozenset({"pud"}), table=_TYPE_TABLE, swap=False,
@@ -69,10 +75,13 @@ def _levels(era: Era, present_invalid_pmd: int, present_invalid: int, protnone_m
 
 PRESENCE = (
     # before 6.10: pte_present = PTE_VALID | PTE_PROT_NONE; pmd_present adds bit 59 (5.10+)
-    *_levels(Era(None, v("5.10"), "before PMD_PRESENT_INVALID"), _PN58, _PN58, _V | _PN58,
+    *_levels(Era(None, v("5.10"), f"{_PGT} pte_present/pmd_present before PMD_PRESENT_INVALID "
+                 "(5.4 read; end estimated)", verified=False), _PN58, _PN58, _V | _PN58,
              _PN58, "5.4"),
-    *_levels(Era(v("5.10"), v("6.10"), "PMD_PRESENT_INVALID era (5.10, estimated)",
-                 verified=False), _PN58 | _PI59, _PN58, _V | _PN58, _PN58, "6.1"),
+    *_levels(Era(v("5.10"), v("6.10"), f"{_PGT} PMD_PRESENT_INVALID, pmd_mkinvalid: "
+                 "b65399f6111b 'arm64/mm: Change THP helpers to comply with generic MM "
+                 "semantics' (posted 2020-09-09; 5.10 estimated)", verified=False),
+             _PN58 | _PI59, _PN58, _V | _PN58, _PN58, "6.1"),
     # 6.10+: PTE_PRESENT_INVALID overlays PTE_NG; pte_protnone additionally needs !USER, UXN
     *_levels(RELAYOUT_6_10, _PI11, _PI11, _V | _PI11 | _USER | _UXN, _PI11 | _UXN, "6.12"),
 )
@@ -231,11 +240,15 @@ CAPABILITIES: tuple[Capability, ...] = (
     # arch/arm64/Kconfig: select HAVE_ARCH_USERFAULTFD_WP if USERFAULTFD (6.10)
     Capability("uffd_wp", ("USERFAULTFD",), RELAYOUT_6_10, "HAVE_ARCH_USERFAULTFD_WP"),
     Capability("swp_exclusive", (), SWP_EXCLUSIVE_5_19, "__HAVE_ARCH_PTE_SWP_EXCLUSIVE"),
-    # arch/arm64/Kconfig ARCH_ENABLE_THP_MIGRATION (Anshuman Khandual, 5.9; in 5.10.262)
-    Capability("thp_migration", (), Era(v("5.9"), None, "arch/arm64/Kconfig "
-                                        "ARCH_ENABLE_THP_MIGRATION", verified=False)),
+    # Anshuman Khandual, "arm64/mm: Enable THP migration" (posted 2020-09-09 with the
+    # PMD_PRESENT_INVALID change above, so the same 5.10 merge; present in 5.10.262)
+    Capability("thp_migration", (), Era(v("5.10"), None, "arch/arm64/Kconfig "
+                                        "ARCH_ENABLE_THP_MIGRATION ('arm64/mm: Enable THP "
+                                        "migration', 5.10 estimated)", verified=False)),
     # Linux maps PUD blocks (1G) only with 4K pages (pud_sect; 16K level-1 blocks need LPA2)
-    Capability("pud_sect", ("PAGE_4K",), ALWAYS, "PUD block mappings"),
+    Capability("pud_sect", ("PAGE_4K",),
+               Era(source=f"{_PGT} pud_sect, pud_sect_supported() (every era covered)"),
+               "PUD block mappings"),
     # ARM64_LPA2 = PA_BITS_52 && !64K pages; 52-bit PA then lives partly in bits 9:8
     Capability("lpa2", ("PA_BITS_52", "!PAGE_64K"), LPA2_6_9, "ARM64_LPA2 (FEAT_LPA2 active)"),
     Capability("pa52_64k", ("PA_BITS_52", "PAGE_64K"),
@@ -248,7 +261,8 @@ CAPABILITIES: tuple[Capability, ...] = (
 PHYSMEM = ((ALWAYS, None, None),)
 
 #: Contiguous hint spans: CONT_PTES / CONT_PMDS per page size (pgtable-hwdef.h;
-#: ARM64_CONT_PTE_SHIFT 4/7/5, ARM64_CONT_PMD_SHIFT 4/5/5 for 4K/16K/64K).
+#: ARM64_CONT_PTE_SHIFT 4/7/5, ARM64_CONT_PMD_SHIFT 4/5/5 for 4K/16K/64K; read in 5.10, 6.1,
+#: 6.12 and 7.2, the same in each).
 CONT_SPANS = {("pte", 4096): 16, ("pte", 16384): 128, ("pte", 65536): 32,
               ("pmd", 4096): 16, ("pmd", 16384): 32, ("pmd", 65536): 32}
 

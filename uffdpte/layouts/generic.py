@@ -15,16 +15,15 @@ MAX_SWAPFILES_SHIFT = 5
 #: swp_entry_t: type << SWP_TYPE_SHIFT | offset (include/linux/swapops.h; mainline
 #: leafops.h LEAF_TYPE_SHIFT).  The shift is what messages that print entry.val need.
 SWP_TYPE_SHIFTS: tuple[tuple[Era, int], ...] = (
-    (Era(None, v("3.5"), "swapops.h SWP_TYPE_SHIFT = BITS_PER_LONG - MAX_SWAPFILES_SHIFT",
+    (Era(None, v("3.5"), "include/linux/swapops.h SWP_TYPE_SHIFT = BITS_PER_LONG - MAX_SWAPFILES_SHIFT",
          verified=False), 59),
     # minus RADIX_TREE_EXCEPTIONAL_SHIFT (2): swap entries lived in the page-cache radix tree
-    (Era(v("3.5"), v("4.20"), "swapops.h SWP_TYPE_SHIFT(e) = 64 - MAX_SWAPFILES_SHIFT - "
+    (Era(v("3.5"), v("4.20"), "include/linux/swapops.h SWP_TYPE_SHIFT(e) = 64 - MAX_SWAPFILES_SHIFT - "
          "RADIX_TREE_EXCEPTIONAL_SHIFT (3.5-4.19)", verified=False), 57),
     # BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT = 63 - 5 (xarray, 3159f943aafd; 5.10, 6.1, 6.12, 7.2)
-    (Era(v("4.20"), None, "swapops.h SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT "
+    (Era(v("4.20"), None, "include/linux/swapops.h SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT "
          "(3159f943aafd, 4.20)", verified=False), 58),
 )
-SWP_TYPE_SHIFT = 58  # the current value, for documentation and tests
 
 
 def swp_type_shift(kv) -> tuple[int, str]:

@@ -208,6 +208,10 @@ class Presence:
     swap: bool = True
     #: bits a valid table entry always has (arm64 PMD_TYPE_TABLE = 0b11, x86 _PAGE_PRESENT)
     table_bits: int = 0
+    #: why a valid entry without all of ``page`` is wrong (arm64: bits[1:0] = 01 at level 3)
+    not_page: str = ""
+    #: who makes a present, invalid, not PROT_NONE entry at this level ("" : nobody)
+    invalidated_by: str = ""
 
 
 @record

@@ -96,7 +96,8 @@ def _upper(era: Era, none_ignores: int, invert: bool, how: str) -> tuple[Presenc
                  protnone_mask=_P | _PROTNONE, protnone_want=_PROTNONE, invert_pfn=invert,
                  source=f"{_PGT_H} pmd_none, pmd_present, pmd_protnone, pmd_leaf ({how})",
                  levels=frozenset({"pmd"}), table=(_PSE, 0), swap="thp_migration",
-                 table_bits=_P),
+                 table_bits=_P, invalidated_by="pmdp_invalidate() (pmd_mkinvalid, "
+                 "pgtable.h) makes this while splitting a huge PMD"),
         # pud_present tests PRESENT only; pud_leaf = PSE (1G)
         Presence(era, none_ignores=none_ignores, valid=_P, present_invalid=0,
                  protnone_mask=0, protnone_want=1, invert_pfn=invert,
@@ -182,7 +183,10 @@ BITS: tuple[Bits, ...] = (
     # pmd_pfn_mask/pud_pfn_mask = PHYSICAL_PMD_PAGE_MASK / PHYSICAL_PUD_PAGE_MASK: the leaf
     # address starts at PMD_SHIFT (21) / PUD_SHIFT (30); the bits between are reserved.
     Bits(21, 51, "PFN", "PHYSICAL_PMD_PAGE_MASK", "leaf physical address (2M/1G aligned)", PP,
-         role=PFN, lo_is_level_shift=True, short="PFN", levels=HUGE_LEVELS),
+         role=PFN, lo_is_level_shift=True, short="PFN", levels=HUGE_LEVELS,
+         era=Era(source="arch/x86/include/asm/page_types.h PHYSICAL_PMD_PAGE_MASK / "
+                 f"PHYSICAL_PUD_PAGE_MASK; {_TYPES_H} pmd_pfn_mask/pud_pfn_mask (every era "
+                 "covered)")),
     Bits(12, 51, "TABLE", "PTE_PFN_MASK", "physical address of the next-level table", T,
          role=PFN, pa_lo=12, short="TABLE", levels=UPPER_LEVELS),
     Bits(58, 58, "DEVMAP", "_PAGE_DEVMAP", "ZONE_DEVICE mapping: pte_devmap (SOFTW4)", PP,
@@ -198,7 +202,8 @@ BITS: tuple[Bits, ...] = (
     # PTI: top-level entries that must not be copied to the user page tables (SOFTW5)
     Bits(58, 58, "NOPTISHADOW", "_PAGE_NOPTISHADOW", "PTI: not mirrored into the user copy of "
          "the top-level table (root PGD/P4D entries only)", T,
-         era=Era(v("6.13"), None, "d0ceea662d45 'x86/mm: Add _PAGE_NOPTISHADOW bit to avoid "
+         era=Era(v("6.13"), None, f"{_TYPES_H} _PAGE_BIT_NOPTISHADOW = _PAGE_BIT_SOFTW5: "
+                 "d0ceea662d45 'x86/mm: Add _PAGE_NOPTISHADOW bit to avoid "
                  "updating userspace page tables' (6.13)", verified=False,
                  backports=(Backport("6.12.y stable ([PATCH 6.12 202/466], 2024-12-12; "
                                      "estimated 6.12.5)", series=(6, 12), first_patch=5),)),
@@ -283,14 +288,16 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("pkeys", ("X86_INTEL_MEMORY_PROTECTION_KEYS",),
                Era(v("4.6"), None, "arch/x86/Kconfig X86_INTEL_MEMORY_PROTECTION_KEYS",
                    verified=False)),
-    Capability("swp_exclusive", (), Era(v("5.19"), None, "__HAVE_ARCH_PTE_SWP_EXCLUSIVE",
-                                        verified=False)),
+    Capability("swp_exclusive", (), Era(v("5.19"), None, f"{_PGT_H} "
+                                        "__HAVE_ARCH_PTE_SWP_EXCLUSIVE", verified=False)),
     # arch/x86/Kconfig: select ARCH_ENABLE_THP_MIGRATION if X86_64 && TRANSPARENT_HUGEPAGE
     # (Zi Yan, "mm: page migration enhancement for thp", 4.14): swap-format PMDs
-    Capability("thp_migration", (), Era(v("4.14"), None, "ARCH_ENABLE_THP_MIGRATION (x86_64, "
-                                        "4.14)", verified=False)),
+    Capability("thp_migration", (), Era(v("4.14"), None, "arch/x86/Kconfig "
+                                        "ARCH_ENABLE_THP_MIGRATION (x86_64, 4.14)",
+                                        verified=False)),
     # X86_64 selects ARCH_HAS_PTE_DEVMAP until the devmap removal
-    Capability("devmap", (), Era(v("4.5"), v("6.17"), "ARCH_HAS_PTE_DEVMAP", verified=False)),
+    Capability("devmap", (), Era(v("4.5"), v("6.17"), "arch/x86/Kconfig ARCH_HAS_PTE_DEVMAP",
+                                 verified=False)),
 )
 
 #: MAX_PHYSMEM_BITS (arch/x86/include/asm/sparsemem.h): 46, or 52 with 5-level paging
