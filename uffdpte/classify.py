@@ -18,7 +18,7 @@ from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, MAX_SWAPFILES_SHIFT, SWAP_DERIVED,
                               SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT, SWAP_TYPES, swp_type_shift)
 from .layouts.model import (FIELD, FLAG, IGNORED, LEVEL_NAMES, MBZ, OFFSET, PFN, PRESENT,
-                            PROTNONE, SWAP, TABLE, TYPE, Bits)
+                            PROTNONE, SWAP, TABLE, TYPE, Bits, gate_holds)
 from .profile import Profile
 
 U64 = (1 << 64) - 1
@@ -29,6 +29,11 @@ LEVELS = LEVEL_NAMES  # pgd, p4d, pud, pmd, pte
 #: folded PGD/P4D (4-level x86, PGDIR_SHIFT 39) would need its parent's shift.
 _DEPTH = {"pte": 0, "pmd": 1, "pud": 2, "p4d": 3, "pgd": 4}
 FORMS = (PRESENT, PROTNONE, SWAP, TABLE)
+
+
+def _pa_bits(pte: int, r: Bits) -> int:
+    """The physical-address bits one PFN row of ``pte`` holds, in place."""
+    return ((pte >> r.lo) & ((1 << r.width) - 1)) << r.pa_lo
 
 
 def _size_label(size: int) -> str:
@@ -63,7 +68,7 @@ class Form:
         claimed = 0  # bits owned by a kept non-PFN row
         single: set[str] = set()
         for r in reversed(rows):
-            mask = ((1 << (r.hi - r.lo + 1)) - 1) << r.lo
+            mask = r.mask
             if r.role in (TYPE, OFFSET):
                 if r.role in single:
                     continue
@@ -90,7 +95,7 @@ class Form:
         known = selector
         for r in rows:
             if r.role != MBZ:
-                known |= ((1 << (r.hi - r.lo + 1)) - 1) << r.lo
+                known |= r.mask
         self.known = known
 
 
@@ -198,10 +203,7 @@ class Decoder:
 
     # --- compiling ------------------------------------------------------------------------
     def _gate(self, gate: str | None) -> bool:
-        if gate is None:
-            return True
-        neg = gate.startswith("!")
-        return self.profile.has(gate.lstrip("!")) != neg
+        return gate_holds(gate, self.profile.has)
 
     def _physmem_bits(self) -> int:
         kv = self.profile.kernel
@@ -439,9 +441,7 @@ class Decoder:
         pa = self.phys_addr(pte, form_name)
         src = ~pte & U64 if form_name == PROTNONE and self.presence.invert_pfn else pte
         for a, b, overlap in self.pfn_overlaps[form_name]:
-            pa_a = ((src >> a.lo) & ((1 << a.width) - 1)) << a.pa_lo
-            pa_b = ((src >> b.lo) & ((1 << b.width) - 1)) << b.pa_lo
-            if (pa_a ^ pa_b) & overlap:
+            if (_pa_bits(src, a) ^ _pa_bits(src, b)) & overlap:
                 problems.append(f"address bits held twice ({a.macro} and {b.macro}) disagree: "
                                 "__phys_to_pte_val writes both")
         if pa >> self.physmem_bits:
@@ -667,7 +667,7 @@ def _compile_forms(arch: str, kv, level: str, page_shift: int, level_shift: int,
     """Rows and forms of one (arch, kernel, level, geometry, row gates): shared by the
     profiles that differ only in what no row depends on (a config preset's swap types)."""
     def gate_ok(gate: str | None) -> bool:
-        return gate is None or ((gate.lstrip("!") in caps) != gate.startswith("!"))
+        return gate_holds(gate, caps.__contains__)
 
     def resolve(r: Bits) -> Bits:
         if r.lo_is_page_shift:

@@ -13,8 +13,8 @@ from functools import lru_cache
 from ._record import record
 from .kver import NEWEST_TEXT, KernelVersion, KernelVersionError, parse_kernel
 from .layouts import ARCHES, layout_for
-from .layouts.generic import GENERIC_CAPABILITIES
-from .layouts.model import Era, v
+from .layouts.generic import GENERIC_CAPABILITIES, MARKER_BITS, SWAP_TYPES
+from .layouts.model import Era, gate_holds, v
 
 
 class ProfileError(ValueError):
@@ -422,7 +422,6 @@ def _uncertain_notes(arch: str, kv: KernelVersion) -> tuple[str, ...]:
 
 def _uncertain(layout, kv: KernelVersion) -> list[str]:
     """Where this kernel sits on an estimated release boundary or an unknown stable level."""
-    from .layouts.generic import MARKER_BITS, SWAP_TYPES
     named = [(b.macro, b.era) for b in layout.bits] + \
         [(f"presence rules ({', '.join(sorted(p.levels))})", p.era) for p in layout.presence] + \
         [(c.name, c.era) for c in layout.capabilities + GENERIC_CAPABILITIES] + \
@@ -430,12 +429,10 @@ def _uncertain(layout, kv: KernelVersion) -> list[str]:
     backports: dict[str, None] = {}
     boundary: dict[str, None] = {}
     for name, era in named:
-        why = era.uncertain_for(kv)
-        if why is None:
-            continue
-        if "stable level unknown" in why:
+        why = era.backport_unknown(kv)
+        if why is not None:
             backports[why] = None
-        else:
+        elif era.boundary_estimated(kv):
             boundary[name] = None
     out = list(backports)
     if boundary:
@@ -455,14 +452,11 @@ def _capabilities(arch: str, kv: KernelVersion, enabled: frozenset[str], page_si
         facts.add("LEVELS_5")
     caps: set[str] = set()
 
-    def holds(req: str) -> bool:
-        neg = req.startswith("!")
-        name = req[1:] if neg else req
-        present = name in caps if name.islower() else name in facts
-        return present != neg
+    def has(name: str) -> bool:  # capabilities are lower case, config symbols upper
+        return name in caps if name.islower() else name in facts
 
     for cap in layout_for(arch).capabilities + GENERIC_CAPABILITIES:
-        if cap.name not in caps and cap.era.contains(kv) and all(holds(r) for r in cap.requires):
+        if cap.name not in caps and cap.era.contains(kv) and all(gate_holds(r, has) for r in cap.requires):
             caps.add(cap.name)
     return frozenset(caps)
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from .._record import record
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..kver import KernelVersion, Version
 
 
@@ -33,6 +35,14 @@ class BitRange:
 
     def bits_label(self) -> str:
         return str(self.lo) if self.lo == self.hi else f"{self.hi}:{self.lo}"
+
+
+def gate_holds(gate: str | None, has: "Callable[[str], bool]") -> bool:
+    """A row's gate: None (always), a capability name, or "!name" for its absence."""
+    if gate is None:
+        return True
+    neg = gate.startswith("!")
+    return has(gate[1:] if neg else gate) != neg
 
 
 def v(text: str) -> "Version":
@@ -100,18 +110,21 @@ class Era:
                 return True
         return False
 
-    def uncertain_for(self, kv: "KernelVersion") -> str | None:
-        """Why this row's applicability to ``kv`` is an assumption, if it is one."""
+    def backport_unknown(self, kv: "KernelVersion") -> str | None:
+        """Why a backport of this row to ``kv``'s stable series is assumed absent, if it is."""
         if self.since is not None and kv.key < self.since:
             for b in self.backports:
                 if b.covers(kv) is None:
                     return (f"{kv.text}: stable level unknown; {b.source} reached "
                             f"{b.series[0]}.{b.series[1]}.{b.first_patch}; assumed absent")
-        # "verified" is about the release that starts the era; where it ends is the start
-        # of the next era, whose own row says whether that one is verified
-        if not self.verified and self.since is not None and kv.series == self.since[:2]:
-            return f"{kv.short}: release of this change not verified ({self.source})"
         return None
+
+    def boundary_estimated(self, kv: "KernelVersion") -> bool:
+        """``kv`` is in the release that starts this row, and that release is estimated.
+
+        ("verified" is about the release that starts the era; where it ends is the start of
+        the next era, whose own row says whether that one is verified.)"""
+        return not self.verified and self.since is not None and kv.series == self.since[:2]
 
     def label(self) -> str:
         def t(x: "Version | None") -> str:
