@@ -121,3 +121,28 @@ def test_example_value_files_decode_cleanly(name):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert recs and all(not rec["problems"] and rec["state"] != "invalid" for rec in recs)
+
+
+def test_swp_entry_check_reads_a_printed_swp_entry_t_back():
+    """x86_64 6.12: SWP_TYPE_SHIFT 58 (include/linux/swapops.h), type 31 offset 1 is the
+    uffd-wp marker; __swp_entry puts type in 63:59 and ~offset in 58:9 (L1TF)."""
+    from uffdpte.classify import decoder_for
+    from uffdpte.profile import resolve
+    d = decoder_for(resolve("x86_64", "6.12"))
+    assert d.swp_entry_check(0x7C00000000000001) == (0xFFFFFFFFFFFFFC00, 31, 1, [])
+    pte, t, off, unfit = d.swp_entry_check((1 << 64) - 1)
+    assert (t, off) == (63, (1 << 58) - 1)
+    assert [p.split(":")[0] for p in unfit] == ["bits 63-63 set",
+                                                "offset 0x3ffffffffffffff does not fit the "
+                                                "arch swap offset field (50 bits)"]
+
+
+def test_decode_swp_entry_rejects_what_the_pte_cannot_hold():
+    r = run("decode", "--arch", "x86_64", "--kernel", "6.12", "--swp-entry",
+            "7c00000000000001", "ffffffffffffffff")
+    assert r.returncode == 1
+    assert r.stdout.decode().split()[:2] == ["0xfffffffffffffc00", "marker/pte_marker"]
+    err = [ln for ln in r.stderr.decode().splitlines() if not ln.startswith("uffdpte: note:")]
+    assert len(err) == 1 and err[0].startswith(
+        "uffdpte: argument 2: 'ffffffffffffffff': not a swp_entry_t this profile's swap PTE can "
+        "hold (type 63, offset 0x3ffffffffffffff): bits 63-63 set")

@@ -286,6 +286,25 @@ class Decoder:
         """swp_type(), swp_offset() of a swp_entry_t value."""
         return val >> self.swp_type_shift, val & ((1 << self.swp_type_shift) - 1)
 
+    def swp_entry_check(self, val: int) -> tuple[int, int, int, list[str]]:
+        """A printed swp_entry_t read back: (the PTE __swp_entry(swp_type, swp_offset) makes,
+        type, offset, what does not fit).  swp_type() does not mask, so bits past the 5-bit
+        type are a wrong value; a type or offset wider than the arch's fields would be
+        truncated in the PTE."""
+        t, off = self.swp_entry_split(val)
+        problems: list[str] = []
+        top = self.swp_type_shift + MAX_SWAPFILES_SHIFT
+        if val >> top:
+            problems.append(f"bits {top}-63 set: swp_entry_t holds a {MAX_SWAPFILES_SHIFT}-bit "
+                            f"type at bit {self.swp_type_shift} "
+                            f"({swp_type_shift(self.profile.kernel)[1]})")
+        elif t > self.type_mask:
+            problems.append(f"type {t} does not fit the arch swap type field")
+        if off > self.off_mask:
+            problems.append(f"offset {off:#x} does not fit the arch swap offset field "
+                            f"({self.off_mask.bit_length()} bits)")
+        return self.swp_entry_to_pte(t, off), t, off, problems
+
     def swp_entry_to_pte(self, swp_type: int, offset: int) -> int:
         """__swp_entry(): type and offset placed in the arch's swap PTE (no flag bits)."""
         off = (offset ^ self.off_mask) if self.off_inverted else offset

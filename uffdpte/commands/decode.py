@@ -12,7 +12,6 @@ import click
 
 from ..cli import (EXIT_OK, EXIT_REJECTED, _err, color_option, make_profile, profile_options,
                    terminal_view)
-from ..layouts.generic import MAX_SWAPFILES_SHIFT
 
 #: lines decoded between writes: a junk value's record with every alternative can be tens of
 #: kilobytes, and the output of one 64 KiB read must not grow without bound
@@ -92,11 +91,10 @@ def command(values, arch, kernel, config, page_size, pa_bits, levels, scheme, as
             return
         value = tok.value
         if swp_entry:  # swp_entry_t -> the raw PTE __swp_entry() would build
-            t, off = pte_decoder.swp_entry_split(value)
-            value = pte_decoder.swp_entry_to_pte(t, off)
-            if t >> MAX_SWAPFILES_SHIFT or pte_decoder.swp_offset(value) != off:
-                reject(where, tok, "not a swp_entry_t this profile's swap PTE can hold "
-                       f"(type {t}, offset {off:#x})")
+            value, t, off, unfit = pte_decoder.swp_entry_check(value)
+            if unfit:
+                reject(where, tok, f"not a swp_entry_t this profile's swap PTE can hold "
+                       f"(type {t}, offset {off:#x}): {'; '.join(unfit)}")
                 return
         lv = tok.level or default_level
         if summary:
