@@ -115,6 +115,22 @@ def test_refusals_say_why(spec, opts, reason):
         enc(spec, **opts)
 
 
+def test_refusal_names_the_gate_before_the_era():
+    # USERFAULTFD=n on 6.12: the bit's era holds, its gate does not; the arch is not to blame
+    with pytest.raises(EncodeError) as e:
+        enc(Spec("swap", swp_type=1, offset=1, uffd_wp=True), **X86, kernel="6.12",
+            config="USERFAULTFD=n")
+    assert "_PAGE_SWP_UFFD_WP needs uffd-wp (HAVE_ARCH_USERFAULTFD_WP): CONFIG_USERFAULTFD is " \
+           "off" in str(e.value)
+    assert "5.7" not in str(e.value)
+    # a swap type outside its era says which releases have it, and where from
+    with pytest.raises(EncodeError, match=re.escape("SWP_SWAPIN_ERROR only in 5.19–<6.2")):
+        enc(Spec("swapin_error", pfn=1), **X86, kernel="6.12")
+    with pytest.raises(EncodeError, match="SWP_PTE_MARKER needs pte-marker .*CONFIG_USERFAULTFD "
+                                          "is off"):
+        enc(Spec("marker", markers=("UFFD_WP",)), **X86, kernel="6.1", config="USERFAULTFD=n")
+
+
 PROFILES = all_profiles()
 
 
@@ -165,9 +181,8 @@ def test_spec_round_trip(i, data):
         t = data.draw(st.sampled_from(sorted(d.types)))
         kind_row = d.types[t]
         assume(kind_row.state not in ("marker",))
-        bits = d.swp_pfn_bits if d.pfn_masked else d.physmem_bits - d.page_shift
         spec = Spec(kind_row.state, kind_row.subtype,
-                    pfn=data.draw(st.integers(0, (1 << bits) - 1)))
+                    pfn=data.draw(st.integers(0, (1 << d.swp_pfn_bits) - 1)))
         if kind_row.state == "migration" and d.migration_ad:
             spec.young, spec.dirty = data.draw(st.booleans()), data.draw(st.booleans())
     raw = encode(spec, d)

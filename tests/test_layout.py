@@ -176,3 +176,15 @@ def test_every_reference_kernel_lays_out(arch):
     from uffdpte.profile import REFERENCE_KERNELS
     for k in REFERENCE_KERNELS:
         assert layout_json("--arch", arch, "--kernel", k)["forms"]
+
+
+def test_layout_json_keeps_where_profile_choices_came_from():
+    """The cached decoders drop provenance; the documents take it from the resolved profile."""
+    r = subprocess.run([sys.executable, "-m", "uffdpte", "layout", "--diff", "6.1", "6.13",
+                        "--arch", "arm64", "--json"], capture_output=True, timeout=60)
+    d = json.loads(r.stdout)
+    assert d["from"]["sources"] == {"arch": "option", "config": "default", "kernel": "option"}
+    assert any("6.13" in n for n in d["to"]["notes"])
+    r = subprocess.run([sys.executable, "-m", "uffdpte", "layout", "--arch", "x86_64",
+                        "--kernel", "6.12", "--json"], capture_output=True, timeout=60)
+    assert json.loads(r.stdout)["profile"]["sources"]["kernel"] == "option"

@@ -45,7 +45,21 @@ def test_special_pte_needs_the_swap_uffd_wp_bit():
     assert "PTE_SWP_UFFD_WP arrives in 6.10+" in r.why_not
     assert r.fallback == 0 and r.collides  # __pte(0) is pte_none
     # hand-verified: the 6.10 bit (bit 3) is a swap type bit in the 5.19-6.9 layout
-    assert "0x8 (the later bit alone) reads here as swap type 1 offset 0x0" in r.base_reading
+    assert "0x8 (the later bit alone) reads here as swap type=1 offset=0x0" in r.base_reading
+
+
+def test_why_not_names_the_missing_config_before_the_era():
+    # USERFAULTFD=n on 6.12: the swap uffd-wp bit exists in this era but its gate is off;
+    # the reason is the config (Capability uffd_wp), not a release or the arch
+    r = schemes("x86_64", "6.12", "USERFAULTFD=n")["special-pte"]
+    assert not r.representable
+    assert "_PAGE_SWP_UFFD_WP needs uffd-wp (HAVE_ARCH_USERFAULTFD_WP)" in r.why_not
+    assert "CONFIG_USERFAULTFD is off" in r.why_not and "arrives" not in r.why_not
+    assert "0x4 (the bit alone) reads here as invalid" in r.base_reading
+    # x86 6.1 with USERFAULTFD=n: markers need PTE_MARKER_UFFD_WP, so no marker type
+    r = schemes("x86_64", "6.1", "USERFAULTFD=n")["marker"]
+    assert not r.representable and "CONFIG_USERFAULTFD is off" in r.why_not
+    assert "from 6.2+ it needs nothing" in r.why_not
 
 
 def test_arm64_6_1_marker_would_collide():
@@ -63,12 +77,14 @@ def test_mainline_encodings_do_not_collide():
 
 
 def test_collision_is_computed_not_assumed():
-    # x86 0x4 without the scheme: type 0 offset 2^50-1, no swap device reaches it
+    # x86 0x4 without the scheme: type 0 offset 2^50-1, no swap device reaches it; the
+    # reading is decode's line, flags included
     r = schemes("x86_64", "6.12")["special-pte"]
-    assert "offset 0x3ffffffffffff" in r.base_reading and "2^32" in r.base_reading
+    assert "offset=0x3ffffffffffff flags=SWP_UFFD_WP" in r.base_reading
+    assert "2^32" in r.base_reading
     # swp-type1 without the scheme: swap type 1 offset 0, the header slot
     r = schemes("arm64", "6.12")["swp-type1"]
-    assert "swap type 1 offset 0x0" in r.base_reading and "header" in r.base_reading
+    assert "swap type=1 offset=0x0" in r.base_reading and "header" in r.base_reading
 
 
 def test_predicates():

@@ -151,6 +151,30 @@ def test_decoded_values_of_each_kind():
     assert rows["OFFSET"].decoded == "offset 0x1 (1), markers UFFD_WP"
 
 
+def test_table_entry_address_reads_as_pfn_and_phys():
+    # the table form's address row (TABLE) is the address itself, not an extension like
+    # arm64's PA_HIGH: it decodes to the next-level table's pfn and physical address
+    for value, opts in ((0x123456067, X86), (0x123456003, ARM)):
+        e = decode(value, level="pmd", **opts)
+        assert e.reading.form == "table"
+        rows = {r.name: r for r in field_rows(e, FieldMap.of(e))}
+        assert rows["TABLE"].decoded == "pfn 0x123456, phys 0x123456000"
+
+
+def test_every_style_key_the_map_draws_has_a_colour():
+    from uffdpte.render.fieldmap import STYLE_KEYS
+    from uffdpte.render.term import STYLES
+    assert set(STYLE_KEYS) == set(STYLES)
+    drawn = {key for value, opts in ((0x07ffffffffdb9680, X86), (0x8010000071c00227, X86),
+                                     (0x00e8000081234f43, ARM), (0x0003000081234680, ARM),
+                                     (0x800fffff8e3ff120, X86))
+             for fmap in (FieldMap.of(decode(value, **opts)),)
+             for line in fmap.lines(100) for _, key in line}
+    drawn |= {key for line in FieldMap(decoder_for(decode(0, **X86).profile), "present")
+              .lines(100) for _, key in line}
+    assert drawn <= set(STYLE_KEYS)
+
+
 def test_ascii_map_is_plain_text():
     for value, opts in ((0x07ffffffffdb9600, X86), (0x00e8000081234f43, ARM)):
         text = FieldMap.of(decode(value, **opts)).text(100, ASCII)

@@ -11,19 +11,23 @@ from dataclasses import dataclass, field
 
 from .classify import Decoder
 from .entry import Entry
-from .layouts.generic import SWAP_FLAGS_ALLOWED
-from .layouts.model import FLAG, IGNORED, PRESENT, PROTNONE, SWAP, TABLE
+from .layouts import ARCHES, layout_for
+from .layouts.generic import (GENERIC_CAPABILITIES, MAX_SWAPFILES_SHIFT, SWAP_DERIVED,
+                              SWAP_FLAGS_ALLOWED, SWAP_HEADER_SOURCE, SWAP_OFFSET_LIMIT,
+                              SWAP_TYPES)
+from .layouts.model import FLAG, IGNORED, PRESENT, PROTNONE, SWAP, TABLE, Era
 
-#: swap-format states and the subtypes a spec may name for them
-SWAP_STATES = ("swap", "migration", "device", "hwpoison", "swapin_error", "marker")
-SUBTYPES = {
-    "migration": ("migration_read", "migration_read_exclusive", "migration_write"),
-    "device": ("device_private_read", "device_private_write", "device_exclusive_read",
-               "device_exclusive_write", "device_exclusive"),
-}
-#: spec booleans -> the swap flag row that carries them
-SWAP_FLAG_OF = {"uffd_wp": "SWP_UFFD_WP", "soft_dirty": "SWP_SOFT_DIRTY",
-                "exclusive": "SWP_EXCLUSIVE"}
+#: swap-format states (the kinds of entry SWAP_FLAGS_ALLOWED lists)
+SWAP_STATES = tuple(SWAP_FLAGS_ALLOWED)
+#: the special swap types' subtypes per state, in swap.h order
+_SUBTYPES_OF = {state: tuple(dict.fromkeys(t.subtype for t in SWAP_TYPES if t.state == state))
+                for state in dict.fromkeys(t.state for t in SWAP_TYPES)}
+#: states with several special types: a spec must name the subtype
+SUBTYPES = {state: subs for state, subs in _SUBTYPES_OF.items() if len(subs) > 1}
+#: states with one special type: its subtype is implied
+DEFAULT_SUBTYPE = {state: subs[0] for state, subs in _SUBTYPES_OF.items() if len(subs) == 1}
+#: spec booleans -> the swap flag row that carries them (pte_swp_uffd_wp, ...)
+SWAP_FLAG_OF = {d.name: d.any_of[0][0] for d in SWAP_DERIVED}
 
 
 class EncodeError(ValueError):
@@ -198,20 +202,14 @@ def _build(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
 
 def _type_for(spec: Spec, d: Decoder) -> int:
     state = spec.state
-    want = spec.subtype or {"hwpoison": "hwpoison", "marker": "pte_marker",
-                            "swapin_error": "swapin_error"}.get(state)
+    want = spec.subtype or DEFAULT_SUBTYPE.get(state)
     if state in SUBTYPES and want not in SUBTYPES[state]:
         raise EncodeError(f"{state} needs a subtype: {', '.join(SUBTYPES[state])}")
     for n, t in d.types.items():
         if t.state == state and t.subtype == want:
             return n
-    reasons = {"marker": "PTE markers need 5.19+ (and userfaultfd-wp before 6.2)",
-               "swapin_error": "SWP_SWAPIN_ERROR exists only in 5.19-6.1",
-               "hwpoison": "SWP_HWPOISON needs CONFIG_MEMORY_FAILURE",
-               "migration": "migration types need CONFIG_MIGRATION (read-exclusive: 5.19+)",
-               "device": "device types need CONFIG_DEVICE_PRIVATE (4.14+; exclusive 5.14+, "
-                         "one SWP_DEVICE_EXCLUSIVE from 6.15)"}
-    raise EncodeError(f"no {want} swap type under {d.profile.label()}: {reasons[state]}")
+    raise EncodeError(f"no {want} swap type under {d.profile.label()}: "
+                      f"{why_no_type(d, state, want)}")
 
 
 def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
@@ -241,14 +239,16 @@ def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
             what = d.types.get(t)
             raise EncodeError(f"swap type {t} is " + (f"{what.name} under {d.profile.label()}: a "
                               "special type, not a swap device" if what else
-                              "out of range (MAX_SWAPFILES_SHIFT is 5)"))
+                              f"out of range (MAX_SWAPFILES_SHIFT is {MAX_SWAPFILES_SHIFT})"))
         limit = d.off_mask
         if not 0 <= offset <= limit:
             raise EncodeError(f"offset {offset:#x} is wider than the profile's "
                               f"{limit.bit_length()}-bit swap offset field")
-        if not allow_invalid and (offset == 0 or offset >> 32):
-            raise EncodeError("offset 0 is the swap header and no swap device has 2^32 slots: "
-                              "the kernel never writes this (--allow-invalid builds it)")
+        if not allow_invalid and not 0 < offset < SWAP_OFFSET_LIMIT:
+            raise EncodeError(f"offset 0 is the swap header and no swap device has "
+                              f"2^{SWAP_OFFSET_LIMIT.bit_length() - 1} slots "
+                              f"({SWAP_HEADER_SOURCE}): the kernel never writes this "
+                              "(--allow-invalid builds it)")
     else:
         t = _type_for(spec, d)
         if state == "marker":
@@ -256,7 +256,7 @@ def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
         else:
             if spec.pfn is None:
                 raise EncodeError(f"{state} needs --pfn")
-            bits = d.swp_pfn_bits if d.pfn_masked else d.physmem_bits - d.page_shift
+            bits = d.swp_pfn_bits  # MAX_PHYSMEM_BITS - PAGE_SHIFT, masked (6.1+) or not
             if not 0 <= spec.pfn < 1 << bits:
                 raise EncodeError(f"PFN {spec.pfn:#x} is above SWP_PFN_BITS ({bits} = "
                                   f"MAX_PHYSMEM_BITS {d.physmem_bits} - PAGE_SHIFT "
@@ -278,14 +278,97 @@ def _build_swap(spec: Spec, d: Decoder, allow_invalid: bool) -> int:
 
 
 def _missing_flag(flag: str, d: Decoder) -> str:
-    arch, kv = d.profile.arch, d.profile.kernel.short
-    why = {
-        "SWP_UFFD_WP": ("userfaultfd-wp needs HAVE_ARCH_USERFAULTFD_WP (x86_64 5.7+, arm64 "
-                        "6.10+) and USERFAULTFD"),
-        "SWP_SOFT_DIRTY": ("soft-dirty needs MEM_SOFT_DIRTY, which only x86 can enable"),
-        "SWP_EXCLUSIVE": "the swap exclusive bit arrived in 5.19",
-    }.get(flag, "no such swap-entry bit")
-    return f"{flag} is not representable on {arch} {kv}: {why}"
+    return (f"{flag} is not representable on {d.profile.arch} {d.profile.kernel.short}: "
+            f"{why_no_row(d, flag, SWAP)}")
+
+
+# --- why a row or a swap type is missing under a profile ---------------------------------------
+# From the rows themselves, as classify's _explain_bit reads a set bit: a row whose era holds
+# but whose gate is off (Decoder.gated_off) says which capability is missing and why (its
+# Capability rows); a row of another era says which releases have it, and where from.
+
+def _era_text(era: Era, kv) -> str:
+    """``arrives in 6.10+ (source)`` or ``only in 5.19–<6.2 (source)``."""
+    when = (f"arrives in {era.label()}" if era.until is None and era.since is not None
+            and kv.key < era.since else f"only in {era.label()}")
+    return when + (f" ({era.source})" if era.source else "")
+
+
+def why_no_capability(p, name: str) -> str:
+    """Why profile ``p`` lacks capability ``name``, from its Capability rows: the
+    requirements that fail in the row of this kernel's era, or the eras that have it."""
+    from .profile import SYMBOLS
+    arch_rows = layout_for(p.arch).capabilities
+    rows = [c for c in arch_rows + GENERIC_CAPABILITIES if c.name == name]
+    meaning = next((c.meaning for c in rows if c.meaning), "")
+    head = name.replace("_", "-") + (f" ({meaning})" if meaning else "")
+    now = [c for c in rows if c.era.contains(p.kernel)]
+    if not now:
+        eras = "; ".join(("on " + p.arch + " " if c in arch_rows else "")
+                         + _era_text(c.era, p.kernel) for c in rows)
+        return f"{head}: {eras or f'no {p.arch} row'}"
+    facts = p.facts
+    unmet: list[str] = []
+    for c in now:
+        for req in c.requires:
+            neg, req_name = req.startswith("!"), req.lstrip("!")
+            if req_name.islower():
+                if p.has(req_name) == neg:
+                    unmet.append(f"{req_name.replace('_', '-')} holds" if neg
+                                 else "needs " + why_no_capability(p, req_name))
+            elif (req_name in facts) == neg:
+                sym = SYMBOLS.get(req_name)
+                what = f"CONFIG_{req_name}" if sym is not None and not sym.runtime else req_name
+                if neg:
+                    unmet.append(f"{what} is set")
+                elif sym is not None and not sym.exists(p.arch, p.kernel):
+                    unmet.append(f"{what} does not exist on {p.arch} {p.kernel.short}")
+                else:
+                    unmet.append(f"{what} is off")
+    later = [c for c in rows if c.era.since is not None and p.kernel.key < c.era.since]
+    tail = "".join(f"; from {c.era.label()} it needs "
+                   + (", ".join(c.requires) if c.requires else "nothing")
+                   + f" ({c.era.source})" for c in later)
+    return f"{head}: {' and '.join(unmet) or 'off under this profile'}{tail}"
+
+
+def why_no_row(d: Decoder, name: str, form: str) -> str:
+    """Why the decoder's form has no row ``name``: its gate is off, it belongs to another
+    era, or only another arch's layout has it."""
+    kv = d.profile.kernel
+    for r in d.gated_off:
+        if r.name == name and form in r.forms:
+            gate = r.gate.lstrip("!")
+            if r.gate.startswith("!"):
+                return f"{r.macro} is not used where {gate.replace('_', '-')} holds"
+            return f"{r.macro} needs {why_no_capability(d.profile, gate)}"
+    others = [r for r in d.layout.bits if r.name == name and form in r.forms
+              and d.level in r.levels and not r.era.contains(kv)]
+    if others:
+        return "; ".join(f"{r.macro} {_era_text(r.era, kv)}" for r in others)
+    elsewhere = [(a, r) for a in ARCHES if a != d.profile.arch
+                 for r in layout_for(a).bits if r.name == name and form in r.forms]
+    if elsewhere:
+        arches = sorted({a for a, _ in elsewhere})
+        macros = sorted({r.macro for _, r in elsewhere})
+        return (f"no {d.profile.arch} layout has it: only {', '.join(arches)} "
+                f"({', '.join(macros)})")
+    return f"no such {form}-entry bit"
+
+
+def why_no_type(d: Decoder, state: str, subtype: str | None) -> str:
+    """Why the profile reserves no special swap type ``state``/``subtype``: its gate is
+    off (the Capability rows say why), or its era does not hold."""
+    kv, p = d.profile.kernel, d.profile
+    rows = [t for t in SWAP_TYPES if t.state == state and subtype in (None, t.subtype)]
+    why = []
+    for t in rows:
+        if t.era.contains(kv):
+            why.append(f"{t.name} needs {why_no_capability(p, t.gate)}" if t.gate else
+                       f"{t.name} is not reserved under this profile")
+        else:
+            why.append(f"{t.name} {_era_text(t.era, kv)}")
+    return "; ".join(why) or f"no special swap type {subtype or state}"
 
 
 def _marker_bits(markers: tuple[str, ...], d: Decoder) -> int:

@@ -115,6 +115,12 @@ class Profile:
         return capability in self.capabilities
 
     @property
+    def facts(self) -> frozenset[str]:
+        """The upper-case requirements this profile meets: config symbols and geometry."""
+        return frozenset(self.config) | geometry_facts(self.arch, self.page_size,
+                                                       self.pa_bits, self.levels)
+
+    @property
     def config_label(self) -> str:
         items = ",".join(f"{n}={'y' if on else 'n'}" for n, on in self.items)
         return self.preset + (f"+{items}" if items else "")
@@ -441,15 +447,20 @@ def _uncertain(layout, kv: KernelVersion) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=256)
-def _capabilities(arch: str, kv: KernelVersion, enabled: frozenset[str], page_size: int,
-                  pa: int, levels: int) -> frozenset[str]:
-    facts = set(enabled)
-    facts.add({4096: "PAGE_4K", 16384: "PAGE_16K", 65536: "PAGE_64K"}[page_size])
+def geometry_facts(arch: str, page_size: int, pa: int | None, levels: int | None) -> set[str]:
+    """The upper-case facts Capability.requires may name besides config symbols."""
+    facts = {f"PAGE_{page_size // 1024}K"}
     if pa == 52 and arch == "arm64":
         facts.add("PA_BITS_52")
     if levels == 5:
         facts.add("LEVELS_5")
+    return facts
+
+
+@lru_cache(maxsize=256)
+def _capabilities(arch: str, kv: KernelVersion, enabled: frozenset[str], page_size: int,
+                  pa: int, levels: int) -> frozenset[str]:
+    facts = enabled | geometry_facts(arch, page_size, pa, levels)
     caps: set[str] = set()
 
     def has(name: str) -> bool:  # capabilities are lower case, config symbols upper

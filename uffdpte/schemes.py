@@ -3,8 +3,8 @@
 "This unmapped page is write-protected" needs one PTE value that no real entry uses:
 
 - ``marker``      mainline (5.19): a dedicated swap type, SWP_PTE_MARKER, offset = marker bits
-                  (Peter Xu, "mm: Introduce PTE_MARKER swap entry"; Alistair Popple argued
-                  for a dedicated type);
+                  (Peter Xu, "mm: Introduce PTE_MARKER swap entry", 679d10331910; Alistair
+                  Popple argued for a dedicated type);
 - ``special-pte`` Peter Xu's v2-v5 series (2021): the PTE with only the swap uffd-wp bit set
                   (UFFD_WP_SWP_PTE_SPECIAL), generic fallback ``__pte(0)``;
 - ``swp-type1``   Hugh Dickins' proposal: ``__swp_entry(1, 0)``, since slot 0 of a swap file
@@ -20,17 +20,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .classify import Decoder, decoder_for
-from .layouts.generic import SWAP_OFFSET_LIMIT
+from .encode import why_no_row, why_no_type
+from .entry import Entry
+from .layouts.generic import MAX_SWAPFILES_SHIFT, SWAP_OFFSET_LIMIT
 from .layouts.model import SWAP
 from .profile import SCHEMES, Profile, ProfileError
+from .render.plain import summary
 
+#: Sources: the commit and the LKML threads (lore links by the patches' Message-IDs).
 HISTORY = {
     "marker": "mainline since 5.19: swp_entry(SWP_PTE_MARKER, PTE_MARKER_UFFD_WP) "
-              "(Peter Xu, v8 2022-04-04; a dedicated swap type, as Alistair Popple argued)",
-    "special-pte": "Peter Xu's uffd-wp shmem/hugetlbfs series v2-v5 (2021-04-27..07-15): "
-                   "UFFD_WP_SWP_PTE_SPECIAL, only the swap uffd-wp bit set; __pte(0) elsewhere",
+              "(Peter Xu, 'mm: Introduce PTE_MARKER swap entry', 679d10331910; v8 2022-04-04, "
+              "https://lore.kernel.org/lkml/20220405014646.13522-1-peterx@redhat.com/; a "
+              "dedicated swap type, as Alistair Popple argued)",
+    "special-pte": "Peter Xu's uffd-wp shmem/hugetlbfs series v2-v5 (2021-04-27..07-15), "
+                   "'mm/userfaultfd: Introduce special pte for unmapped file-backed mem': "
+                   "UFFD_WP_SWP_PTE_SPECIAL, only the swap uffd-wp bit set; __pte(0) elsewhere "
+                   "(v2 https://lore.kernel.org/lkml/20210427161317.50682-1-peterx@redhat.com/, "
+                   "v5 https://lore.kernel.org/lkml/20210715201422.211004-1-peterx@redhat.com/)",
     "swp-type1": "Hugh Dickins' proposal (quoted in v2-v5): __swp_entry(1, 0), relying on slot 0 "
-                 "of every swap file being its header",
+                 "of every swap file being its header (the 2020 discussion the patch links: "
+                 "https://lore.kernel.org/lkml/20201126222359.8120-1-peterx@redhat.com/, "
+                 "https://lore.kernel.org/lkml/20201130230603.46187-1-peterx@redhat.com/)",
 }
 
 
@@ -62,32 +73,22 @@ class SchemeResult:
         }
 
 
-def _reading(d: Decoder, raw: int) -> tuple[str, bool]:
-    """(text, well-formed) of ``raw`` under the scheme-free decoder ``d``."""
-    e = d.decode(raw)
-    r = e.reading
-    parts = [r.state + (f"/{r.subtype}" if r.subtype else "")]
-    if r.swp_type is not None:
-        parts.append(f"type {r.swp_type} offset {e.swp_offset:#x}")
-    if e.pfn is not None:
-        parts.append(f"pfn {e.pfn:#x}")
-    if r.markers:
-        parts.append("markers " + ",".join(r.markers))
-    text = " ".join(parts)
-    if r.problems:
-        text += " (" + "; ".join(r.problems) + ")"
-    return text, r.wellformed and r.state not in ("none",)
+def _reading(e: Entry) -> tuple[str, bool]:
+    """(text, well-formed) of an entry decoded without the scheme: decode's line (without
+    the value) and whether it is a real entry of something."""
+    return summary(e, problems=True), e.wellformed and e.state != "none"
 
 
-def _predicates(d: Decoder, raw: int) -> dict[str, bool]:
-    uffd = [row for row in d.forms[SWAP].flags if row.name == "SWP_UFFD_WP"]
-    marker = d.decode(raw)
+def _predicates(e: Entry) -> dict[str, bool]:
+    """The predicates that tell the schemes apart, from the decode (pte_swp_uffd_wp is
+    false where the profile has no swap uffd-wp bit)."""
+    p = e.predicates
     return {
-        "pte_none": d.pte_none(raw),
-        "pte_present": d.pte_present(raw),
-        "is_swap_pte": d.is_swap_pte(raw),
-        "pte_swp_uffd_wp": bool(uffd and raw & uffd[0].mask),
-        "pte_marker_uffd_wp": marker.state == "marker" and "UFFD_WP" in marker.markers,
+        "pte_none": p["pte_none"],
+        "pte_present": p["pte_present"],
+        "is_swap_pte": p["is_swap_pte"],
+        "pte_swp_uffd_wp": p.get("pte_swp_uffd_wp", False),
+        "pte_marker_uffd_wp": e.state == "marker" and "UFFD_WP" in e.markers,
     }
 
 
@@ -103,14 +104,12 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
     if scheme == "marker":
         types = [n for n, t in base.types.items() if t.state == "marker"]
         if not types:
-            res.why_not = (f"no SWP_PTE_MARKER type in {p.arch} {p.kernel.short}: markers came "
-                           "in 5.19 behind PTE_MARKER_UFFD_WP, which needs "
-                           "HAVE_ARCH_USERFAULTFD_WP (x86_64 5.7+, arm64 6.10+); unconditional "
-                           "from 6.2")
+            res.why_not = (f"no marker swap type in {p.arch} {p.kernel.short}: "
+                           + why_no_type(base, "marker", None))
             hypo = _hypothetical_marker_type(base)
             if hypo is not None:  # where the type would sit, and what owns that value today
                 raw = base.swp_entry_to_pte(hypo, 1)
-                text, ok = _reading(base, raw)
+                text, ok = _reading(base.decode(raw))
                 res.base_reading = (f"a marker type would be {hypo}: {raw:#x}, which this "
                                     f"profile reads as {text}")
                 res.collides = ok
@@ -119,25 +118,30 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
         uffd = [m for m in base.marker_bits if m.name == "UFFD_WP"][0]
         res.raw = base.swp_entry_to_pte(types[0], 1 << uffd.bit)
         others = [m.name for m in base.marker_bits if m.in_page_tables and m is not uffd]
-        res.cost = [f"one of 32 swap types: SWP_PTE_MARKER = {types[0]}, so MAX_SWAPFILES is "
+        res.cost = [f"one of {1 << MAX_SWAPFILES_SHIFT} swap types: SWP_PTE_MARKER = "
+                    f"{types[0]}, so MAX_SWAPFILES is "
                     f"{base.max_swapfiles}" + (f" (the type is shared with {', '.join(others)})"
                                                if others else ""),
                     "no PTE bit; no real swap offset lost"]
-        res.base_reading, res.collides = _reading(base, res.raw)
-        res.collides = False  # the reading above is the marker itself
+        e = base.decode(res.raw)
+        res.base_reading = _reading(e)[0]  # the marker itself: no collision
         res.collision = "none: the type is reserved for markers (is_pte_marker_entry)"
     elif scheme == "special-pte":
         rows = [r for r in base.forms[SWAP].flags if r.name == "SWP_UFFD_WP"]
         if not rows:
-            later = [r for r in base.layout.bits if r.name == "SWP_UFFD_WP"]
-            res.why_not = (f"{p.arch} {p.kernel.short} has no swap uffd-wp bit"
-                           + (f" ({later[0].macro} arrives in {later[0].era.label()})"
-                              if later else "")
-                           + "; the generic fallback __pte(0) is pte_none")
+            res.why_not = (f"{p.arch} {p.kernel.short} has no swap uffd-wp bit ("
+                           + why_no_row(base, "SWP_UFFD_WP", SWAP)
+                           + "); the generic fallback __pte(0) is pte_none")
             res.fallback = 0
-            if later:  # what the later bit's value means in this layout
-                text, _ = _reading(base, later[0].mask)
-                res.base_reading = f"{later[0].mask:#x} (the later bit alone) reads here as {text}"
+            # the bit where this profile's config or a later kernel has it
+            off = [r for r in base.gated_off if r.name == "SWP_UFFD_WP" and SWAP in r.forms]
+            later = [r for r in base.layout.bits if r.name == "SWP_UFFD_WP" and SWAP in r.forms
+                     and r.era.since is not None and p.kernel.key < r.era.since]
+            bit = (off or later or [None])[0]
+            if bit is not None:  # what that bit's value means in this layout
+                text, _ = _reading(base.decode(bit.mask))
+                res.base_reading = (f"{bit.mask:#x} (the {'' if off else 'later '}bit alone) "
+                                    f"reads here as {text}")
             res.collides = True
             res.collision = ("the fallback __pte(0) is pte_none: indistinguishable from an empty "
                              "entry")
@@ -151,7 +155,8 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
                     "entry" + (": no swap device reaches that offset anyway"
                                if off >= SWAP_OFFSET_LIMIT else
                                ": slot 0 is the swap header anyway" if off == 0 else "")]
-        res.base_reading, res.collides = _reading(base, res.raw)
+        e = base.decode(res.raw)
+        res.base_reading, res.collides = _reading(e)
         res.collision = ("a well-formed entry reads the same: " + res.base_reading if res.collides
                          else "none: without the scheme it is not a well-formed entry")
     else:  # swp-type1
@@ -162,11 +167,12 @@ def _one(scheme: str, base: Decoder) -> SchemeResult:
         res.cost = ["no swap type, no PTE bit",
                     "swap type 1 offset 0, which is never real: slot 0 of a swap file is its "
                     "header"]
-        res.base_reading, res.collides = _reading(base, res.raw)
+        e = base.decode(res.raw)
+        res.base_reading, res.collides = _reading(e)
         res.collision = ("a well-formed entry reads the same: " + res.base_reading if res.collides
                          else "none: without the scheme it is not a well-formed entry")
     res.representable = True
-    res.predicates = _predicates(base, res.raw)
+    res.predicates = _predicates(e)
     return res
 
 
@@ -178,7 +184,7 @@ def _hypothetical_marker_type(base: Decoder) -> int | None:
                 and (t.gate is None or p.has(t.gate) or t.state == "marker")]
     if not any(t.state == "marker" for t in specials):
         return None  # before 5.19 there is no marker type to imagine
-    first = 32 - len(specials)
+    first = (1 << MAX_SWAPFILES_SHIFT) - len(specials)
     return first + [t.state for t in specials].index("marker")
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 
 import click
+from click.core import ParameterSource
 
 from ..cli import EXIT_USAGE, _err, make_profile, profile_options
+from ..entry import STATES as _DECODED
 
-STATES = ("none", "present", "protnone", "swap", "migration", "device", "hwpoison",
-          "swapin-error", "marker", "swp-entry")
-_SUB = "--read/--write/--read-exclusive"
+#: the states decode reports, less its verdicts (invalid; pagemap's swapped), plus a raw
+#: swp_entry_t value
+STATES = tuple(s.replace("_", "-") for s in _DECODED if s not in ("invalid", "swapped")) + (
+    "swp-entry",)
+_SUB = "--read/--read-exclusive/--write"  # one option "sub": its flags, as click lists them
 _SWP = {"--uffd-wp", "--soft-dirty", "--flags"}
 #: the options each state reads; any other option given is refused, never ignored
 APPLIES: dict[str, set[str]] = {
@@ -83,15 +87,16 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
     """
     from ..classify import classifier_for, decoder_for
     from ..encode import EncodeError, Spec, encode
+    from ..layouts.generic import MAX_SWAPFILES_SHIFT
 
-    given = {name for name, on in (
-        ("--pfn", pfn is not None), ("--type", swp_type is not None),
-        ("--offset", offset is not None), ("--flags", bool(flags)), ("--field", bool(fields)),
-        ("--read/--write/--read-exclusive", sub is not None), ("--subtype", subtype is not None),
-        ("--uffd-wp", uffd_wp), ("--soft-dirty", soft_dirty), ("--exclusive", exclusive),
-        ("--young", young), ("--dirty", dirty), ("--poisoned", poisoned), ("--guard", guard),
-        ("--marker", bool(marker_names))) if on}
-    stray = sorted(given - APPLIES[state.lower()])
+    ctx = click.get_current_context()
+    opts: dict[str, list[str]] = {}  # parameter name -> its option strings
+    for prm in ctx.command.params:
+        if isinstance(prm, click.Option):
+            opts.setdefault(prm.name, []).extend(prm.opts)
+    given = {"/".join(o) for name, o in opts.items()
+             if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
+    stray = sorted(given & set().union(*APPLIES.values()) - APPLIES[state.lower()])
     if stray:
         hint = (" (present-entry bits are set by name: --flags UFFD_WP,SOFT_DIRTY,ACCESSED,..."
                 ")" if state.lower() in ("present", "protnone") else "")
@@ -109,8 +114,9 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
         if val is None:
             raise click.UsageError("swp-entry needs the swp_entry_t value (hex)")
         t, off = d.swp_entry_split(val)
-        if t >> 5:
-            raise click.UsageError(f"{val:#x}: swp_type {t} is above 31 (SWP_TYPE_SHIFT "
+        if t >> MAX_SWAPFILES_SHIFT:
+            raise click.UsageError(f"{val:#x}: swp_type {t} is above "
+                                   f"{(1 << MAX_SWAPFILES_SHIFT) - 1} (SWP_TYPE_SHIFT "
                                    f"{d.swp_type_shift} for {profile.kernel.short})")
         raw = d.swp_entry_to_pte(t, off)
         if d.swp_offset(raw) != off:
@@ -128,7 +134,7 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
         if sub and not subtype:
             full_sub = {"migration": f"migration_{sub}",
                         "device": f"device_private_{sub}"}.get(state)
-            if full_sub is None or full_sub == "device_private_read_exclusive":
+            if full_sub is None:
                 raise click.UsageError(f"--{sub.replace('_', '-')} does not apply to {state}")
         field_values: dict = {}
         for item in fields:

@@ -15,22 +15,30 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..cli import _err, make_profile, profile_options
+from ..cli import _err, color_option, make_profile, profile_options, terminal_view
 from ..entry import STATES
-from ..cli import color_option, terminal_view
+from ..layouts.generic import MAX_SWAPFILES_SHIFT
 
 if TYPE_CHECKING:
     from ..classify import Decoder
     from ..layouts.model import Bits
+    from ..profile import Profile
 
-#: States read in the swap form, and the swap-type states each one shows.
-SWAP_STATES = ("swap", "migration", "device", "hwpoison", "swapin_error", "marker")
 #: States that are no layout of their own: why, for the error message.
 NOT_A_LAYOUT = {
-    "none": "an entry is none when pte_none() holds: no bits set (x86 ignores A/D)",
+    "none": "an entry is none when pte_none() holds: no bits set",
     "invalid": "invalid is a verdict on a value, read in the layout of the state it "
                "resembles: decode the value to see why",
 }
+
+
+def _not_a_layout(decoder: "Decoder", state: str) -> str:
+    """Why ``state`` has no layout; for none, the bits this profile's pte_none ignores."""
+    pr = decoder.presence
+    if state != "none" or not pr.none_ignores:
+        return NOT_A_LAYOUT[state]
+    return (f"{NOT_A_LAYOUT[state]} other than {_bit_names(decoder, pr.none_ignores)}, which "
+            f"pte_none ignores ({pr.source})")
 
 
 def shown_forms(decoder: "Decoder") -> list[str]:
@@ -61,20 +69,11 @@ def complete_state(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 # --- the document -----------------------------------------------------------------------
 
-def _kernels_source(era) -> tuple[str, str]:
-    """(release range, source); a row that holds in every era says so once."""
-    from ..layouts.model import ALWAYS
-    if era.source == ALWAYS.source:
-        return "all", "every version the tables cover"
-    return era.label(), era.source
-
-
 def _row(r: "Bits") -> dict[str, Any]:
-    kernels, source = _kernels_source(r.era)
     d: dict[str, Any] = {
         "bits": r.bits_label(), "lo": r.lo, "hi": r.hi, "name": r.name, "macro": r.macro,
-        "role": r.role, "short": r.short, "meaning": r.meaning, "kernels": kernels,
-        "source": source, "verified": r.era.verified, "gate": r.gate,
+        "role": r.role, "short": r.short, "meaning": r.meaning, "kernels": r.era.label(),
+        "source": r.era.source, "verified": r.era.verified, "gate": r.gate,
     }
     if r.inverted:
         d["inverted"] = True
@@ -82,56 +81,62 @@ def _row(r: "Bits") -> dict[str, Any]:
         d["pa_lo"] = r.pa_lo
     if r.values:
         d["values"] = {str(k): name for k, name in r.values}
+    #: the meaning with its named values, as every rendering prints it
+    d["text"] = r.meaning + (" (" + ", ".join(f"{k}={v}" for k, v in r.values) + ")"
+                             if r.values else "")
     return d
 
 
-def _bit_name(decoder: "Decoder", b: int) -> str:
-    """A bit's kernel name in the forms that tell entries apart: the presence rows first
-    (bit 11 on arm64 6.10+ is PRESENT_INVALID there, nG in a valid entry)."""
+def _bit_name_map(decoder: "Decoder") -> dict[int, str]:
+    """Bits' kernel names in the forms that tell entries apart: the presence rows first
+    (bit 11 on arm64 6.10+ is PRESENT_INVALID there, nG in a valid entry), then the one-bit
+    rows of the PROT_NONE, present and other forms."""
     from ..render.fieldmap import _presence_rows
-    rows = _presence_rows(decoder)
-    if b in rows:
-        return rows[b].name
+    names = {b: r.name for b, r in _presence_rows(decoder).items()}
     for form in ("protnone", "present", *decoder.forms):
-        for r in decoder.forms[form].rows if form in decoder.forms else ():
-            if r.lo == r.hi == b:
-                return r.name
-    return "bit"
+        for r in decoder.forms[form].rows:
+            if r.lo == r.hi:
+                names.setdefault(r.lo, r.name)
+    return names
 
 
-def _bit_names(decoder: "Decoder", mask: int) -> str:
-    names = [f"{_bit_name(decoder, b)} (bit {b})" for b in range(64) if mask >> b & 1]
-    return " | ".join(names) or "none"
+def _bit_names(decoder: "Decoder", mask: int, names: dict[int, str] | None = None) -> str:
+    names = _bit_name_map(decoder) if names is None else names
+    shown = [f"{names.get(b, 'bit')} (bit {b})" for b in range(64) if mask >> b & 1]
+    return " | ".join(shown) or "none"
 
 
 def presence_facts(decoder: "Decoder") -> dict[str, str]:
     """How the kernel tells the forms apart under this profile (pgtable.h), in words."""
     pr = decoder.presence
+    names = _bit_name_map(decoder)
     want = [(b, pr.protnone_want >> b & 1) for b in range(64) if pr.protnone_mask >> b & 1]
-    test = ", ".join(f"{_bit_names(decoder, 1 << b)} {'set' if on else 'clear'}"
+    test = ", ".join(f"{_bit_names(decoder, 1 << b, names)} {'set' if on else 'clear'}"
                      for b, on in want)
     return {
-        "pte_present": f"{_bit_names(decoder, pr.valid)} (valid) or "
-                       f"{_bit_names(decoder, pr.present_invalid)} (present but invalid)",
+        "pte_present": f"{_bit_names(decoder, pr.valid, names)} (valid) or "
+                       f"{_bit_names(decoder, pr.present_invalid, names)} (present but invalid)",
         "pte_protnone": "present but invalid, and " + test + (
             "" if decoder.profile.has("numa_balancing")
             else " (but 0 without CONFIG_NUMA_BALANCING)"),
         "PFN of PROT_NONE entries": "stored inverted (L1TF, pgtable-invert.h)"
                                     if pr.invert_pfn else "stored as is",
-        "pte_none ignores": (_bit_names(decoder, pr.none_ignores) + " (Knights Landing erratum)"
+        "pte_none ignores": (_bit_names(decoder, pr.none_ignores, names)
+                             + " (_PAGE_KNL_ERRATUM_MASK: the Knights Landing erratum)"
                              if pr.none_ignores else "nothing: pte_none is !pte_val"),
     }
 
 
 def _form_presence(decoder: "Decoder", form: str) -> str:
     pr = decoder.presence
+    names = _bit_name_map(decoder)
     if form == "present":
-        return f"pte_present, valid: {_bit_names(decoder, pr.valid)} set"
+        return f"pte_present, valid: {_bit_names(decoder, pr.valid, names)} set"
     if form == "protnone":
-        return (f"pte_present but not valid: {_bit_names(decoder, pr.present_invalid)} set, "
-                f"{_bit_names(decoder, pr.valid)} clear")
+        return (f"pte_present but not valid: {_bit_names(decoder, pr.present_invalid, names)} "
+                f"set, {_bit_names(decoder, pr.valid, names)} clear")
     if form == "swap":
-        both = _bit_names(decoder, pr.valid | pr.present_invalid)
+        both = _bit_names(decoder, pr.valid | pr.present_invalid, names)
         return f"not pte_none, not pte_present: {both} clear"
     return f"{form} entries"
 
@@ -157,9 +162,11 @@ def _limits(decoder: "Decoder") -> dict[str, Any]:
             "migration A/D in the offset": "yes" if decoder.migration_ad else "no"}
 
 
-def layout_doc(decoder: "Decoder", state: str | None = None) -> dict[str, Any]:
+def layout_doc(decoder: "Decoder", state: str | None = None,
+               profile: "Profile | None" = None) -> dict[str, Any]:
     """The profile's layout: per form its rows (bit 63 first, as the map reads), the swap
-    types and PTE marker bits, and the limits the decoder checks against."""
+    types and PTE marker bits, and the limits the decoder checks against.  ``profile``: the
+    profile as resolved, with where each choice came from (a cached decoder's has none)."""
     from ..render.fieldmap import must_be_zero
     if state is None:
         # a form with no rows at this level (table entries of a PTE) has nothing to show
@@ -168,7 +175,7 @@ def layout_doc(decoder: "Decoder", state: str | None = None) -> dict[str, Any]:
         forms = [state]
     else:
         forms = ["swap"]
-    p = decoder.profile
+    p = profile or decoder.profile
     doc: dict[str, Any] = {
         "title": f"Layout of {decoder.level} entries: {p.label()}",
         "profile": p.to_dict(),
@@ -182,6 +189,10 @@ def layout_doc(decoder: "Decoder", state: str | None = None) -> dict[str, Any]:
         "swap_types": None,
         "marker_bits": None,
     }
+    # how entries are told apart and the limits decode checks, as every rendering lists them
+    doc["facts"] = ([(k, v) for k, v in doc["presence"].items() if k != "source"]
+                    + [("source", doc["presence"]["source"])]
+                    + [(k, str(v)) for k, v in doc["limits"].items()])
     if "swap" in forms:
         doc["swap_types"] = _types(decoder, state)
         if state in (None, "swap", "marker"):
@@ -242,25 +253,24 @@ def _facts_diff(old: dict[str, str], new: dict[str, str], source: str) -> list[L
             for k in new if old.get(k) != new.get(k)]
 
 
-def diff_doc(old: "Decoder", new: "Decoder") -> dict[str, Any]:
+def diff_doc(old: "Decoder", new: "Decoder",
+             profiles: "tuple[Profile, Profile] | None" = None) -> dict[str, Any]:
     """Rows added, removed and moved per form; PROT_NONE handling; swap type numbering;
-    marker bits; limits -- each change with the source of the row that holds now."""
+    marker bits; limits -- each change with the source of the row that holds now.
+    ``profiles``: the two as resolved, with their provenance (as for layout_doc)."""
     sections: list[tuple[str, list[Line]]] = []
     a, b = shown_forms(old), shown_forms(new)
     for f in a + [f for f in b if f not in a]:
         sections.append((f"{f} entries", _form_diff(old, new, f)))
 
-    presence: list[Line] = []
-    if old.presence.source != new.presence.source or presence_facts(old) != presence_facts(new):
-        presence = _facts_diff(presence_facts(old), presence_facts(new),
-                               _source(new.presence.era))
-    sections.append(("presence and PROT_NONE", presence))
+    sections.append(("presence and PROT_NONE", _facts_diff(
+        presence_facts(old), presence_facts(new), _source(new.presence.era))))
 
     types: list[Line] = []
     if old.max_swapfiles != new.max_swapfiles:
         types.append(("~", f"MAX_SWAPFILES {old.max_swapfiles} → {new.max_swapfiles}: swap "
                       f"devices 0-{new.max_swapfiles - 1}", ""))
-    for n in range(min(old.max_swapfiles, new.max_swapfiles), 32):
+    for n in range(min(old.max_swapfiles, new.max_swapfiles), 1 << MAX_SWAPFILES_SHIFT):
         a, b = old.types.get(n), new.types.get(n)
         an = a.name if a else "swap device"
         bn = b.name if b else "swap device"
@@ -286,7 +296,8 @@ def diff_doc(old: "Decoder", new: "Decoder") -> dict[str, Any]:
     sections.append(("limits", [("~", f"{k}: {la[k]} → {lb[k]}", "") for k in lb
                                 if la.get(k) != lb[k]]))
     return {"title": f"What moved: {old.profile.label()} → {new.profile.label()}",
-            "from": old.profile.to_dict(), "to": new.profile.to_dict(), "sections": sections}
+            "from": (profiles or (old.profile, new.profile))[0].to_dict(),
+            "to": (profiles or (old.profile, new.profile))[1].to_dict(), "sections": sections}
 
 
 def diff_json(doc: dict[str, Any]) -> dict[str, Any]:
@@ -298,25 +309,15 @@ def diff_json(doc: dict[str, Any]) -> dict[str, Any]:
 
 # --- plain text and markdown ------------------------------------------------------------------
 
-def facts(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """How entries are told apart, and the limits decode checks values against."""
-    out = [(k, v) for k, v in doc["presence"].items() if k != "source"]
-    out.append(("source", doc["presence"]["source"]))
-    out += [(k, str(v)) for k, v in doc["limits"].items()]
-    return out
-
-
 def plain_layout(doc: dict[str, Any], decoder: "Decoder", width: int) -> str:
     """For pipes: ASCII map, one line per row with its source below; no escape codes."""
     from ..render.fieldmap import ASCII, FieldMap
-    out = [doc["title"], ""] + [f"  {k}: {v}" for k, v in facts(doc)]
+    out = [doc["title"], ""] + [f"  {k}: {v}" for k, v in doc["facts"]]
     for form in doc["forms"]:
         out += ["", f"== {form['form']} ==  {form['presence']}", "",
                 FieldMap(decoder, form["form"]).text(width, ASCII), ""]
         for r in form["rows"]:
-            values = (" (" + ", ".join(f"{k}={v}" for k, v in r["values"].items()) + ")"
-                      if r.get("values") else "")
-            out.append(f"{r['bits']:>6}  {r['name']:<16} {r['role']:<7} {r['meaning']}{values}")
+            out.append(f"{r['bits']:>6}  {r['name']:<16} {r['role']:<7} {r['text']}")
             out.append(f"{'':8}{r['macro']}; {r['kernels']}: {r['source']}")
     out += _plain_extras(doc)
     return "\n".join(out)
@@ -346,17 +347,15 @@ def _md(text: Any) -> str:
 def markdown_layout(doc: dict[str, Any], decoder: "Decoder") -> str:
     """Documentation generated from the tables: per form, the map and a table of rows."""
     from ..render.fieldmap import ASCII, FieldMap
-    out = [f"# {doc['title']}", ""] + [f"- {k}: {_md(v)}" for k, v in facts(doc)] + [""]
+    out = [f"# {doc['title']}", ""] + [f"- {k}: {_md(v)}" for k, v in doc["facts"]] + [""]
     for form in doc["forms"]:
         out += [f"## {form['form']}", "", form["presence"] + ".", "", "```text",
                 FieldMap(decoder, form["form"]).text(100, ASCII), "```", "",
                 "| bits | name | macro | role | meaning | kernels | source |",
                 "|-:|-|-|-|-|-|-|"]
         for r in form["rows"]:
-            values = (" (" + ", ".join(f"{k}={v}" for k, v in r["values"].items()) + ")"
-                      if r.get("values") else "")
             out.append(f"| {r['bits']} | {r['name']} | `{r['macro']}` | {r['role']} | "
-                       f"{_md(r['meaning'] + values)} | {r['kernels']} | {_md(r['source'])} |")
+                       f"{_md(r['text'])} | {r['kernels']} | {_md(r['source'])} |")
         out.append("")
     st = doc.get("swap_types")
     if st is not None:
@@ -434,9 +433,10 @@ def command(arch, kernel, config, page_size, pa_bits, levels, scheme, state, dif
 
     term, colour = (False, False) if (as_json or markdown) else terminal_view(color)
     if diff:
-        old, new = (decoder_for(make_profile(arch, k, config, page_size, pa_bits, levels,
-                                             scheme)) for k in diff)
-        doc = diff_doc(old, new)
+        profiles = tuple(make_profile(arch, k, config, page_size, pa_bits, levels, scheme)
+                         for k in diff)
+        doc = diff_doc(decoder_for(profiles[0]), decoder_for(profiles[1]),
+                       profiles)  # type: ignore[arg-type]
         if as_json:
             click.echo(json.dumps(diff_json(doc), indent=1, ensure_ascii=False))
         elif markdown:
@@ -455,14 +455,14 @@ def command(arch, kernel, config, page_size, pa_bits, levels, scheme, state, dif
     if state is not None:
         state = state.lower()
         if state in NOT_A_LAYOUT:
-            raise click.UsageError(f"--state {state}: {NOT_A_LAYOUT[state]}")
+            raise click.UsageError(f"--state {state}: {_not_a_layout(decoder, state)}")
         names = _state_names(decoder)
         if state not in names:
             close = difflib.get_close_matches(state, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise click.UsageError(f"--state {state!r}: expected one of {', '.join(names)}."
                                    + hint)
-    doc = layout_doc(decoder, state)
+    doc = layout_doc(decoder, state, profile)
     if as_json:
         click.echo(json.dumps(doc, indent=1, ensure_ascii=False))
     elif markdown:

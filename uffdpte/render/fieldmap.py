@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+from ..classify import U64
 from ..layouts.model import FIELD, FLAG, BitRange, IGNORED, MBZ, OFFSET, PFN, PRESENT, PROTNONE, SWAP, TYPE
 
 if TYPE_CHECKING:
     from ..classify import Decoder, Form
     from ..entry import Entry
     from ..layouts.model import Bits
-
-U64 = (1 << 64) - 1
 
 #: Roles of bits no row of the form names: a presence bit (what pte_present tests, which by
 #: definition reads 0 in the swap form) and a bit with no meaning in the form at all.
@@ -120,14 +119,10 @@ def spans(decoder: "Decoder", form_name: str) -> list[Span]:
 
 
 def must_be_zero(decoder: "Decoder", form_name: str) -> int:
-    """Bits that must be 0 in this form: MBZ rows and every bit the form does not define
-    (the classifier's Form.known; a presence bit of another form cannot be set here, or
-    the entry would have been read in that form)."""
-    form = decoder.forms[form_name]
-    mbz = 0
-    for r in form.mbz:
-        mbz |= r.mask
-    return (mbz | ~form.known) & U64
+    """Bits that must be 0 in this form: every bit the form does not define (the
+    classifier's Form.known, which already leaves out MBZ rows; a presence bit of another
+    form cannot be set here, or the entry would have been read in that form)."""
+    return ~decoder.forms[form_name].known & U64
 
 
 class FieldMap:
@@ -305,7 +300,7 @@ def _decoded(entry: "Entry", fmap: FieldMap, s: Span, raw: int) -> str:
     if fmap.bad & s.mask:
         return "must be 0"
     if s.role == PFN:
-        if r.name != "PFN":  # an address extension (arm64 PA_HIGH): where its bits go
+        if r.pa_lo != r.lo:  # an address extension (arm64 PA_HIGH): where its bits go
             return f"PA[{r.pa_lo + r.width - 1}:{r.pa_lo}] = {raw:#x}"
         pfn, pa = entry.pfn, entry.phys_addr
         if pfn is None or pa is None:

@@ -37,7 +37,7 @@ def _template(decoder, r: Reading, differs: tuple) -> str:
     return "%s".join(p.replace("%", "%%") for p in parts[0::2])
 
 
-def _numbers(nums: tuple, r: Reading, decoder, value: int) -> tuple[str, str, str, str]:
+def _numbers(nums: tuple, r: Reading, decoder) -> tuple[str, str, str, str]:
     """pfn, swp_offset, swp_entry, phys_addr as JSON text."""
     off, pfn, phys = nums
     if off is None:
@@ -59,7 +59,7 @@ def record_line(decoder, reading: Reading, alts: tuple, value: int, token: str |
         token, plain_token = "0x%016x" % value, True
     quoted = f'"{token}"' if plain_token or _PLAIN_TOKEN.fullmatch(token) else _dumps(token)
     mine = decoder.numbers(value, reading)
-    pfn, off, swp_entry, phys = _numbers(mine, reading, decoder, value)
+    pfn, off, swp_entry, phys = _numbers(mine, reading, decoder)
     alt_text = "[]"
     if alternatives and alts:
         items = []
@@ -69,7 +69,7 @@ def record_line(decoder, reading: Reading, alts: tuple, value: int, token: str |
             afmt = r.cache.get(key)
             if afmt is None:
                 afmt = r.cache[key] = _template(dec, r, differs)
-            items.append(afmt % _numbers(nums, r, dec, value))
+            items.append(afmt % _numbers(nums, r, dec))
         alt_text = "[" + ", ".join(items) + "]"
     return fmt % (quoted, '"0x%016x"' % value, pfn, off, swp_entry, alt_text, phys)
 

@@ -53,9 +53,11 @@ def _summary(decoder, r: Reading, numbers: tuple) -> str:
     return head + mid + tail
 
 
-def summary(e: Entry) -> str:
-    """The state and key fields, without the value (used for alternatives too)."""
-    return _summary(e.decoder, e.reading, e.decoder.numbers(e.value, e.reading))
+def summary(e: Entry, *, problems: bool = False) -> str:
+    """The state and key fields, without the value; with ``problems``, the line's
+    ``| problems: ...`` segment after them."""
+    text = _summary(e.decoder, e.reading, e.decoder.numbers(e.value, e.reading))
+    return text + e.reading.cache["plain"][4] if problems else text
 
 
 def record_line(decoder, reading: Reading, alts: tuple, value: int,

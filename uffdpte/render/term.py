@@ -24,8 +24,9 @@ from .fieldmap import UNICODE, FieldMap, field_rows
 if TYPE_CHECKING:
     from ..entry import Entry
 
-#: Colours of the field map's style keys (fieldmap.STYLE_KEYS).  Must-be-zero bits that are
-#: set are reversed as well as red, so they stand out with NO_COLOR too.
+#: Colours of the field map's style keys (fieldmap.STYLE_KEYS; a test keeps them equal).
+#: Must-be-zero bits that are set are reversed as well as red, so they stand out with
+#: NO_COLOR too.
 STYLES: dict[str, str] = {
     "bitno": "dim",
     "one": "bold bright_white",
@@ -139,7 +140,7 @@ def map_text(fmap: FieldMap, width: int) -> Text:
     return out
 
 
-def fields_table(entry: "Entry", fmap: FieldMap, width: int) -> Table:
+def fields_table(entry: "Entry", fmap: FieldMap) -> Table:
     """Field, bits, raw value, and what the kernel reads there, with the row's meaning
     beneath: the decoded value keeps a line of its own at any width."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold")
@@ -160,11 +161,6 @@ def fields_table(entry: "Entry", fmap: FieldMap, width: int) -> Table:
 
 def _predicates(entry: "Entry") -> list[tuple[str, bool]]:
     preds = dict(entry.predicates)
-    r = entry.reading
-    # Migration entries keep A/D in the offset (6.1+): swapops.h names the accessors.
-    if r.state == "migration" and r.young is not None:
-        preds.setdefault("is_migration_entry_young", bool(r.young))
-        preds.setdefault("is_migration_entry_dirty", bool(r.dirty))
     ordered = [(k, preds.pop(k)) for k in PREDICATE_ORDER if k in preds]
     return ordered + list(preds.items())
 
@@ -256,7 +252,7 @@ def entry_view(entry: "Entry", *, width: int, alternatives: bool = True,
         if compact:
             parts.append(compact_fields(entry, fmap))
         else:
-            parts.append(fields_table(entry, fmap, width))
+            parts.append(fields_table(entry, fmap))
     if compact:
         held = [k for k, v in _predicates(entry) if v]
         parts.append(Text("true: " + " ".join(held) if held else "no predicate holds",
@@ -365,12 +361,11 @@ def render_to_string(renderable: RenderableType, *, width: int = 100, colour: bo
 
 def layout_view(doc: dict[str, Any], maps: dict[str, FieldMap], width: int) -> RenderableType:
     """``uffdpte layout`` on a terminal: per form, its map and its rows with their sources."""
-    from ..commands.layout import facts
     parts: list[RenderableType] = [Text(doc["title"], style="bold")]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(ratio=1)
-    for k, v in facts(doc):
+    for k, v in doc["facts"]:
         grid.add_row(k, Text(v, style="dim" if k == "source" else ""))
     parts.append(grid)
     for form in doc["forms"]:
@@ -385,9 +380,7 @@ def layout_view(doc: dict[str, Any], maps: dict[str, FieldMap], width: int) -> R
         table.add_column("role", no_wrap=True)
         table.add_column("meaning, kernels and source", ratio=1)
         for row in form["rows"]:
-            t = Text(row["meaning"])
-            if row.get("values"):
-                t.append(" (" + ", ".join(f"{k}={v}" for k, v in row["values"].items()) + ")")
+            t = Text(row["text"])
             t.append(f"\n{row['kernels']}: {row['source']}", style="dim")
             name = styled(row["name"], style="bold")
             name.append("\n" + row["macro"], style="dim")
