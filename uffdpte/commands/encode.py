@@ -87,7 +87,6 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
     """
     from ..classify import classifier_for, decoder_for
     from ..encode import EncodeError, Spec, encode
-    from ..layouts.generic import MAX_SWAPFILES_SHIFT
 
     ctx = click.get_current_context()
     opts: dict[str, list[str]] = {}  # parameter name -> its option strings
@@ -113,15 +112,10 @@ def command(state, value, arch, kernel, config, page_size, pa_bits, levels, sche
                       "VALUE")
         if val is None:
             raise click.UsageError("swp-entry needs the swp_entry_t value (hex)")
-        t, off = d.swp_entry_split(val)
-        if t >> MAX_SWAPFILES_SHIFT:
-            raise click.UsageError(f"{val:#x}: swp_type {t} is above "
-                                   f"{(1 << MAX_SWAPFILES_SHIFT) - 1} (SWP_TYPE_SHIFT "
-                                   f"{d.swp_type_shift} for {profile.kernel.short})")
-        raw = d.swp_entry_to_pte(t, off)
-        if d.swp_offset(raw) != off:
-            _err(f"offset {off:#x} does not fit the {profile.arch} swap PTE's "
-                 f"{d.off_mask.bit_length()}-bit offset field")
+        raw, t, off, unfit = d.swp_entry_check(val)
+        if unfit:
+            _err(f"cannot encode: {val:#x} (type {t}, offset {off:#x}) under "
+                 f"{profile.label()}: {'; '.join(unfit)}")
             sys.exit(EXIT_USAGE)
     else:
         if value is not None:
