@@ -172,6 +172,13 @@ def _check_numbers(rec: dict, state: str) -> None:
         assert rec["pfn"] is None and rec["subtype"] == "pte_marker"
     if state == "none":
         assert rec["pfn"] is None and rec["swp_type"] is None and rec["flags"] == []
+    if state == "swap":  # a real swap entry: type below MAX_SWAPFILES, slot 0 is the header
+        assert isinstance(rec["swp_type"], int) and rec["swp_type"] < 32, rec
+        assert isinstance(rec["swp_offset"], int) and rec["swp_offset"] > 0, rec
+        assert rec["pfn"] is None
+    if state == "swapped":  # the type is hidden: no numbers, and a note says why
+        assert rec["swp_type"] is None and rec["swp_offset"] is None and rec["pfn"] is None
+        assert any("hidden" in n for n in rec["notes"]), rec
 
 
 def test_record_keys(child):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 
 import pytest
 
@@ -24,7 +25,38 @@ def test_pagemap_bits_are_the_kernels():
     assert got == {"PM_SOFT_DIRTY": 55, "PM_MMAP_EXCLUSIVE": 56, "PM_UFFD_WP": 57,
                    "PM_GUARD_REGION": 58, "PM_FILE": 61, "PM_SWAP": 62, "PM_PRESENT": 63}
     assert E.PM_PFRAME_MASK == (1 << 55) - 1
-    assert all(b.era.source for b in E.PM_BITS)
+    # every row names where it was read: a kernel tree path or a commit id
+    for row in E.PM_BITS + E.PM_FIELDS + S.CATEGORIES:
+        assert _KERNEL_SOURCE.search(row.era.source), (row.name, row.era.source)
+    for era in (E.PFN_HIDDEN_SINCE, E.PFN_OPEN_REFUSED, S.PAGEMAP_SCAN_ERA):
+        assert _KERNEL_SOURCE.search(era.source), era.source
+
+
+#: a kernel tree path (Documentation/..., fs/...c, include/...h) or a 12-hex commit id
+_KERNEL_SOURCE = re.compile(r"\b(?:(?:Documentation|fs|include|mm|arch)/[\w/.-]+\.(?:c|h|rst)"
+                            r"|[0-9a-f]{12})\b")
+
+
+def test_page_shift_before_4_2():
+    """Bits 55-60 were the page shift before 4.2 (PM_PSHIFT), flags from 4.2 on; the
+    field is part of what a pre-4.2 kernel may set."""
+    assert E.PM_PSHIFT.mask == 0x3F << 55
+    old, new = parse_kernel("4.1"), parse_kernel("4.2")
+    assert E.fields_for(old) == (E.PM_PSHIFT,) and E.fields_for(new) == ()
+    assert E.known_mask(old) & E.PM_PSHIFT.mask == E.PM_PSHIFT.mask
+    assert "PM_SOFT_DIRTY" not in {b.name for b in E.bits_for(old)}
+    assert "PM_SOFT_DIRTY" in {b.name for b in E.bits_for(new)}
+
+
+def test_table_keys_are_reading_fields():
+    """The record keys the tables feed are PmReading fields (classify passes them as is)."""
+    import dataclasses
+
+    from uffdpte.pagemap.reading import PmReading
+    fields = {f.name for f in dataclasses.fields(PmReading)}
+    keys = {b.key for b in E.PM_BITS + S.CATEGORIES if b.key}
+    assert keys == {"uffd_wp", "file_shared", "wp_allowed", "written", "zero_page", "huge"}
+    assert keys <= fields
 
 
 @pytest.mark.parametrize("kernel,has", [("4.19", {"PM_MMAP_EXCLUSIVE"}),
@@ -60,7 +92,7 @@ def test_scan_unavailable_says_why():
 
 
 def test_scan_drops_categories_the_kernel_rejects(monkeypatch):
-    """EINVAL for an unknown category (PAGE_IS_GUARD before 6.15): retry without it."""
+    """EINVAL for an unknown category (PAGE_IS_GUARD before 6.16): retry without it."""
     s = S.Scanner(-1, parse_kernel("7.2"))
     assert s.mask & S.PAGE_IS_GUARD
 
@@ -165,6 +197,27 @@ def test_guard_bit_unknown_before_6_15():
     assert d["uffd_wp"] is None
 
 
+def test_page_shift_entry_on_el7():
+    """3.10 (RHEL 7): an untouched page reads 0x0600000000000000, the page shift 12 in bits
+    55-60.  Bits 57/58 are PM_PSHIFT there, not PM_UFFD_WP (5.13) or PM_GUARD_REGION."""
+    r, d = read(0x0600000000000000, kernel="3.10.0-1160.el7.x86_64")
+    assert d["state"] == "none" and d["markers"] == [] and d["uffd_wp"] is None
+    assert d["guard"] is None and d["soft_dirty"] is None and d["flags"] == []
+    assert not any("bit 57" in p or "bit 58" in p for p in d["problems"]), d["problems"]
+    assert d["problems"] == [] and any("PM_PSHIFT" in n for n in d["notes"])
+    # a present page of the same kernel: page shift in 55-60, no exclusive bit yet (4.2)
+    d = read(0x860000000012DE1F, kernel="3.10.0-1160.el7.x86_64")[1]
+    assert (d["state"], d["pfn"], d["exclusive"], d["uffd_wp"]) == ("present", 0x12DE1F, None,
+                                                                      None)
+    assert d["problems"] == []
+    # 3.11-4.1 after a soft-dirty clear: bits 55-60 are flags, 55 soft-dirty
+    d = read(0x8080000000000001, kernel="4.1", config="all,MEM_SOFT_DIRTY=y")[1]
+    assert d["state"] == "present" and d["soft_dirty"] is True and d["problems"] == []
+    # neither layout: said
+    d = read(5 << 55, kernel="4.1")[1]
+    assert any("bits 55-60 = 5" in p for p in d["problems"])
+
+
 def test_hugetlb_uffd_wp_without_pm_swap():
     d = read(0x0200000000000000)[1]
     assert d["state"] == "marker" and d["markers"] == ["UFFD_WP"]
@@ -209,5 +262,26 @@ def test_running_profile_names_its_config():
     types = decoder_for(r.profile).types
     # HWPOISON, MIGRATION_READ, _READ_EXCLUSIVE, _WRITE, PTE_MARKER: 27-31
     assert types[31].name == "SWP_PTE_MARKER" and min(types) == 27
-    # an unparsable release still dates the layouts by its leading version
+    # a release with a local suffix is dated by its leading version (parse_kernel reads it)
     assert running(config="all", release="6.18.44-weird+build").profile.kernel.key[:2] == (6, 18)
+    # one parse_kernel rejects is an error, never a silently assumed version
+    from uffdpte.profile import ProfileError
+    with pytest.raises(ProfileError, match="not understood"):
+        running(config="all", release="weird")
+
+
+def test_eperm_on_4_1_says_why(monkeypatch):
+    """4.0 and 4.1 refuse pagemap to openers without CAP_SYS_ADMIN (EPERM): the message
+    says so there, and stays the generic one elsewhere."""
+    from uffdpte.pagemap import read as R
+    real_open = os.open
+
+    def refuse(path, *a, **kw):
+        if path.endswith("/pagemap"):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_open(path, *a, **kw)
+    monkeypatch.setattr(R.os, "open", refuse)
+    for release, needle in (("4.1.52", "4.0 and 4.1 only"), ("6.12", "needs ptrace")):
+        monkeypatch.setattr(R, "running", lambda config, r=release: running("all", r))
+        with pytest.raises(R.PagemapError, match=needle):
+            R.Session(os.getpid(), use_scan=False)

@@ -149,13 +149,14 @@ def _emit(s, pieces, out, *, as_json: bool, layout: str, summary: bool, show_sca
             out.flush()
 
     def runs():
-        matched = False
+        matched = named = False
         for run in s.runs(pieces):
             r = run.reading
-            if written and not (r.written and r.wp_allowed):
+            if written and not r.written_since_wp:
                 continue
-            if r.swp_type is not None:
+            if r.swp_type is not None and not named:  # which profile named the swap types
                 s.note(s.running.assumption)
+                named = True
             matched = True
             yield run
         if written and not matched:
@@ -208,5 +209,5 @@ def _emit(s, pieces, out, *, as_json: bool, layout: str, summary: bool, show_sca
             for d in page_records(ctx, r, run.values, run.addr, vma, pid):
                 add(render.json_line(d))
             continue
-        for i, value in enumerate(run.values):
-            add(render.page_line(r, value, run.addr + (i << shift), vma, scan=show_scan))
+        for line in render.page_lines(r, run.values, run.addr, shift, vma, scan=show_scan):
+            add(line)

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from ..classify import decoder_for
 from . import scan_ioctl as sc
-from .entries import PFN_HIDDEN_NOTE, PM_ENTRY_BYTES
+from .entries import PFN_HIDDEN_NOTE, PFN_OPEN_REFUSED, PM_ENTRY_BYTES
 from .maps import MapsFormatError, Vma, clip, gaps, parse_maps
 from .reading import Context, PmReading, classify
 from .running import can_see_pfns, running
@@ -45,9 +45,12 @@ class Run:
 
     vma: Vma
     addr: int
-    pages: int
     reading: PmReading
     values: memoryview  # the pages' raw entries (u64)
+
+    @property
+    def pages(self) -> int:
+        return len(self.values)
 
     @property
     def first(self) -> int:
@@ -122,12 +125,17 @@ class Session:
         self._note = note
         self._noted: set[str] = set()
         self.vmas = read_maps(pid)
+        self.running = running(config)
+        profile = self.running.profile
         try:
             self.fd = os.open(f"/proc/{pid}/pagemap", os.O_RDONLY | os.O_CLOEXEC)
         except OSError as e:
+            if e.errno == errno.EPERM and PFN_OPEN_REFUSED.contains(profile.kernel):
+                raise PagemapError(f"permission denied opening /proc/{pid}/pagemap: "
+                                   f"{profile.kernel.short} refuses it to openers without "
+                                   "CAP_SYS_ADMIN (4.0 and 4.1 only; 4.2+ zero the PFNs "
+                                   "instead)") from None
             raise _fail(pid, "pagemap", e) from None
-        self.running = running(config)
-        profile = self.running.profile
         self.page_shift = profile.page_shift
         if os.sysconf("SC_PAGE_SIZE") != 1 << self.page_shift:
             raise PagemapError(f"page size {os.sysconf('SC_PAGE_SIZE')} is not the profile's "
@@ -240,7 +248,7 @@ class Session:
                 r = cache[(key, cat)] = classify(ctx, vals[i0], vma, cat, has_swap)
                 if r.payload is None and ("PM_PRESENT" in r.flags or "PM_SWAP" in r.flags):
                     self.note(PFN_HIDDEN_NOTE)  # said once, where it matters
-            yield Run(vma, addr + (i0 << shift), i1 - i0, r, vals[i0:i1])
+            yield Run(vma, addr + (i0 << shift), r, vals[i0:i1])
 
     def _categories(self, addr: int, n: int) -> list[tuple[int, int, int | None]]:
         """PAGEMAP_SCAN categories of the window as (i0, i1, categories or None)."""
@@ -352,17 +360,18 @@ def ranges(runs: Iterator[Run], page_shift: int) -> Iterator[tuple[Vma, int, int
         yield tuple(cur)  # type: ignore[misc]
 
 
-SUMMARY_KEYS = ("pages", "present", "swapped", "uffd_wp", "markers", "guard", "zero_page",
-                "huge", "written")
+#: the --summary columns: (counts key, text header), in order
+SUMMARY_COLUMNS = (("pages", "PAGES"), ("present", "PRESENT"), ("swapped", "SWAPPED"),
+                   ("uffd_wp", "UFFD-WP"), ("markers", "MARKERS"), ("guard", "GUARD"),
+                   ("zero_page", "ZERO"), ("huge", "HUGE"), ("written", "WRITTEN"))
 
 
 class Counts:
     """Per-VMA counts for --summary.  zero_page, huge and written need PAGEMAP_SCAN and
-    stay None without it; written counts only pages of async-WP VMAs (PAGE_IS_WPALLOWED),
-    where "written since write-protected" means something."""
+    stay None without it; written counts PmReading.written_since_wp."""
 
     def __init__(self, scan: bool) -> None:
-        self.c = {k: 0 for k in SUMMARY_KEYS}
+        self.c = {k: 0 for k, _ in SUMMARY_COLUMNS}
         if not scan:
             for k in ("zero_page", "huge", "written"):
                 self.c[k] = None
@@ -384,5 +393,5 @@ class Counts:
             c["zero_page"] += n
         if c["huge"] is not None and r.huge:
             c["huge"] += n
-        if c["written"] is not None and r.written and r.wp_allowed:
+        if c["written"] is not None and r.written_since_wp:
             c["written"] += n

@@ -21,9 +21,8 @@ from ..classify import Decoder
 from ..entry import contract
 from ..profile import Profile
 from . import scan_ioctl as sc
-from .entries import (BY_NAME, PM_FILE, PM_GUARD_REGION, PM_MMAP_EXCLUSIVE, PM_PFRAME_BITS,
-                      PM_PFRAME_MASK, PM_PRESENT, PM_SOFT_DIRTY, PM_SWAP, PM_SWAP_TYPE_BITS,
-                      PM_SWAP_TYPE_MASK, PM_UFFD_WP, bits_for, flag_names, known_mask)
+from .entries import (PM_BITS, PM_PFRAME_BITS, PM_PFRAME_MASK, PM_PRESENT, PM_PSHIFT, PM_SWAP,
+                      bits_for, fields_for, flag_names, known_mask, split_frame)
 from .maps import Vma
 
 #: pagemap records add these keys to decode's RECORD_KEYS (a public interface, README)
@@ -52,7 +51,6 @@ class PmReading:
     written: bool | None
     wp_allowed: bool | None
     scan: tuple[str, ...] | None
-    level: str
     #: "pfn": the frame is the PFN; "swap": type|offset<<5; "pfn_swap": the offset is a PFN;
     #: None: no number (none, hidden)
     payload: str | None
@@ -61,6 +59,18 @@ class PmReading:
 
     # pagemap does not export the pte's permission or A/D bits: meaningless here, not false
     write = dirty = young = None
+
+    @property
+    def level(self) -> str:
+        """PAGE_IS_HUGE pages are PMD-mapped (a PUD-mapped hugetlb page reads the same)."""
+        return "pmd" if self.huge else "pte"
+
+    @property
+    def written_since_wp(self) -> bool:
+        """PAGE_IS_WRITTEN where it means "written since write-protected": in VMAs with
+        async uffd-wp (PAGE_IS_WPALLOWED).  Elsewhere the kernel says written for every
+        page, so --written, the summary's WRITTEN and the text's "written" use this."""
+        return bool(self.written and self.wp_allowed)
 
 
 class Context:
@@ -72,27 +82,27 @@ class Context:
         self.show_pfn = show_pfn
         kv = profile.kernel
         self.bits = bits_for(kv)
-        self.bit_names = {b.name for b in self.bits}
+        self.masks = {b.name: b.mask for b in self.bits}
+        #: the record keys the flag bits feed as they are: None where this kernel lacks the bit
+        self.keyed = {b.key: None for b in PM_BITS if b.key}
+        self.keyed_masks = tuple((b.key, b.mask) for b in self.bits if b.key)
+        self.pshift = PM_PSHIFT in fields_for(kv)
         self.known = known_mask(kv)
         self.marker_types = {t for t, st in decoder.types.items() if st.state == "marker"}
-        self.marker_by_bit = {m.bit: m.name for m in decoder.marker_bits if m.in_page_tables}
         self.has_soft_dirty = profile.has("soft_dirty")
 
     def key(self, value: int) -> Any:
         """What two entries must share to read the same (the PFN and swap offset aside;
         marker bits are in the offset, so they stay in the key)."""
-        frame = value & PM_PFRAME_MASK
-        if value & PM_SWAP and frame:
-            t = frame & PM_SWAP_TYPE_MASK
-            return (value >> 55, t, frame >> PM_SWAP_TYPE_BITS if t in self.marker_types else -1)
-        return (value >> 55) << 1 | (frame != 0)
+        if value & PM_SWAP and value & PM_PFRAME_MASK:
+            t, off = split_frame(value)
+            return (value >> 55, t, off if t in self.marker_types else -1)
+        return (value >> 55) << 1 | ((value & PM_PFRAME_MASK) != 0)
 
-    def has(self, name: str) -> bool:
-        return name in self.bit_names
-
-
-def _bit_or_none(ctx: Context, value: int, name: str) -> bool | None:
-    return bool(value & BY_NAME[name].mask) if ctx.has(name) else None
+    def bit(self, value: int, name: str) -> bool | None:
+        """Flag bit ``name`` of ``value``; None where this kernel has no such bit."""
+        m = self.masks.get(name)
+        return None if m is None else bool(value & m)
 
 
 def classify(ctx: Context, value: int, vma: Vma, cats: int | None,
@@ -112,10 +122,15 @@ def classify(ctx: Context, value: int, vma: Vma, cats: int | None,
             problems.append(f"bit {bit} set: not a pagemap bit of {ctx.profile.kernel.text} "
                             "(uffdpte.pagemap.entries)")
 
-    uffd_wp = _bit_or_none(ctx, value, "PM_UFFD_WP")
-    soft_dirty = bool(value & PM_SOFT_DIRTY) if ctx.has_soft_dirty else None
-    file_shared = _bit_or_none(ctx, value, "PM_FILE")
-    guard_bit = _bit_or_none(ctx, value, "PM_GUARD_REGION")
+    keyed = dict(ctx.keyed)  # uffd_wp, file_shared: None where the kernel lacks the bit
+    for k, m in ctx.keyed_masks:
+        keyed[k] = bool(value & m)
+    uffd_wp = keyed["uffd_wp"]
+    guard_bit = ctx.bit(value, "PM_GUARD_REGION")
+    if ctx.pshift:  # before 4.2: bits 55-60 are the page shift, or flags
+        soft_dirty = _page_shift(ctx, value, problems, notes)
+    else:
+        soft_dirty = ctx.bit(value, "PM_SOFT_DIRTY") if ctx.has_soft_dirty else None
     exclusive: bool | None = None
     state, subtype, swp_type, type_name = "none", None, None, None
     markers: tuple[str, ...] = ()
@@ -134,15 +149,15 @@ def classify(ctx: Context, value: int, vma: Vma, cats: int | None,
         if state == "protnone":
             notes.append("PM_PRESENT in a PROT_NONE VMA: a PROT_NONE pte (pte_present is true "
                          "for _PAGE_PROTNONE)")
-        exclusive = _bit_or_none(ctx, value, "PM_MMAP_EXCLUSIVE")
+        exclusive = ctx.bit(value, "PM_MMAP_EXCLUSIVE")
         if visible:
             payload = "pfn"
         else:
             notes.append("pfn hidden: the PFN field is zero (no CAP_SYS_ADMIN)")
     elif value & PM_SWAP:
         state, subtype, swp_type, type_name, markers, payload, guard = _swapped(
-            ctx, value, frame, visible, uffd_wp, guard_bit, vma_has_swap, problems, notes)
-    elif value & PM_UFFD_WP:
+            ctx, value, visible, uffd_wp, guard_bit, vma_has_swap, problems, notes)
+    elif uffd_wp:
         # pagemap_hugetlb_range: a non-present hugetlb pte with uffd-wp (a marker, or a
         # swap-format entry with the bit) gets PM_UFFD_WP alone, without PM_SWAP
         state, subtype, markers = "marker", "pte_marker", ("UFFD_WP",)
@@ -152,30 +167,43 @@ def classify(ctx: Context, value: int, vma: Vma, cats: int | None,
         state = "invalid"
         problems.append("frame bits set on an entry neither present nor swapped")
 
+    # zero_page, huge, written, wp_allowed: as PAGEMAP_SCAN says (scan_ioctl.KEYED), null
+    # without it
     if cats is None:
-        zero_page = huge = written = wp_allowed = None
+        scanned: dict[str, bool | None] = {k: None for k, _ in sc.KEYED}
         scan = None
     else:
-        zero_page = bool(cats & sc.PAGE_IS_PFNZERO)
-        huge = bool(cats & sc.PAGE_IS_HUGE)
-        written = bool(cats & sc.PAGE_IS_WRITTEN)
-        wp_allowed = bool(cats & sc.PAGE_IS_WPALLOWED)
+        scanned = {k: bool(cats & m) for k, m in sc.KEYED}
         scan = sc.category_names(cats)
-        if guard is None and state == "marker" and cats & sc.PAGE_IS_GUARD:
-            guard = True
-    level = "pmd" if huge else "pte"
-    if huge:
+    if scanned["huge"]:
         notes.append("PAGE_IS_HUGE: PMD-mapped THP or hugetlb (a 1 GiB hugetlb page is "
                      "PUD-mapped and reads the same)")
     return PmReading(state=state, subtype=subtype, swp_type=swp_type, type_name=type_name,
-                     markers=markers, flags=flags, uffd_wp=uffd_wp, soft_dirty=soft_dirty,
-                     exclusive=exclusive, file_shared=file_shared, guard=guard,
-                     zero_page=zero_page, huge=huge, written=written, wp_allowed=wp_allowed,
-                     scan=scan, level=level, payload=payload, problems=tuple(problems),
-                     notes=tuple(notes))
+                     markers=markers, flags=flags, soft_dirty=soft_dirty, exclusive=exclusive,
+                     guard=guard, scan=scan, payload=payload, problems=tuple(problems),
+                     notes=tuple(notes), **keyed, **scanned)
 
 
-def _swapped(ctx: Context, value: int, frame: int, visible: bool, uffd_wp: bool | None,
+def _page_shift(ctx: Context, value: int, problems: list[str], notes: list[str]
+                ) -> bool | None:
+    """Bits 55-60 before 4.2: the page shift, or (3.11-4.1, once soft-dirty bits were
+    cleared on the system) flags with soft-dirty at 55.  Returns soft_dirty."""
+    field = (value & PM_PSHIFT.mask) >> PM_PSHIFT.bit
+    shift = ctx.profile.page_shift
+    if field == shift:
+        notes.append(f"bits 55-60 = {shift}: PM_PSHIFT, the page shift (before 4.2; on "
+                     "3.11-4.1 until soft-dirty bits are first cleared): no soft-dirty bit")
+        return None
+    if field <= 1:
+        notes.append("bits 55-60 hold flags, not the page shift: the layout 3.11-4.1 switch "
+                     "to once soft-dirty bits are first cleared (bit 55 soft-dirty)")
+        return bool(field) if ctx.has_soft_dirty else None
+    problems.append(f"bits 55-60 = {field}: neither the page shift ({shift}) nor the "
+                    "3.11-4.1 flag layout (bit 55 alone)")
+    return None
+
+
+def _swapped(ctx: Context, value: int, visible: bool, uffd_wp: bool | None,
              guard_bit: bool | None, vma_has_swap: Callable[[], bool | None],
              problems: list[str], notes: list[str]):
     """PM_SWAP: name the type from the frame, or infer what can be inferred without it.
@@ -188,7 +216,7 @@ def _swapped(ctx: Context, value: int, frame: int, visible: bool, uffd_wp: bool 
         return len(problems) > before
 
     if visible:
-        t, off = frame & PM_SWAP_TYPE_MASK, frame >> PM_SWAP_TYPE_BITS
+        t, off = split_frame(value)
         if t < dec.max_swapfiles:
             if guard_bit:
                 problems.append("PM_GUARD_REGION on a real swap entry")
@@ -203,19 +231,8 @@ def _swapped(ctx: Context, value: int, frame: int, visible: bool, uffd_wp: bool 
                 problems.append(f"PM_GUARD_REGION on a {st.name} entry")
             return ("invalid" if bad() else st.state, st.subtype, t, st.name, (),
                     "pfn_swap" if st.has_pfn else "swap", guard_bit)
-        names = []
-        for bit in range(off.bit_length()):
-            if off >> bit & 1:
-                name = ctx.marker_by_bit.get(bit)
-                if name is None:
-                    problems.append(f"marker bit {bit} is not a PTE marker of "
-                                    f"{ctx.profile.kernel.text}")
-                else:
-                    names.append(name)
-        if not off:
-            problems.append("a PTE marker with no marker bit (make_pte_marker never "
-                            "builds one)")
-        markers = tuple(names)
+        markers, wrong = dec.pte_marker_get(off)
+        problems.extend(wrong)
         if "UFFD_WP" in markers and uffd_wp is False:
             problems.append("PTE_MARKER_UFFD_WP without PM_UFFD_WP (the kernel sets both)")
         if "GUARD" in markers and guard_bit is False:
@@ -247,11 +264,10 @@ def _swapped(ctx: Context, value: int, frame: int, visible: bool, uffd_wp: bool 
 def _numbers(ctx: Context, r: PmReading, value: int) -> tuple[int | None, int | None,
                                                                 str | None]:
     """(pfn, swp_offset, swp_entry) of one entry; None where the reading has no number."""
-    frame = value & PM_PFRAME_MASK
     if r.payload == "pfn":
-        return frame, None, None
+        return value & PM_PFRAME_MASK, None, None
     if r.payload in ("swap", "pfn_swap"):
-        off = frame >> PM_SWAP_TYPE_BITS
+        off = split_frame(value)[1]
         entry = "0x%016x" % ctx.decoder.swp_entry(r.swp_type, off)  # type: ignore[arg-type]
         return (off if r.payload == "pfn_swap" else None), off, entry
     return None, None, None
@@ -306,6 +322,4 @@ def page_records(ctx: Context, r: PmReading, values: Sequence[int], addr: int, v
 
 
 __all__ = ["PmReading", "page_records", "Context", "classify", "record", "PAGEMAP_KEYS",
-           "SWAPPED_UNKNOWN",
-           "PM_FILE", "PM_GUARD_REGION", "PM_MMAP_EXCLUSIVE", "PM_PRESENT", "PM_SWAP",
-           "PM_UFFD_WP"]
+           "SWAPPED_UNKNOWN"]

@@ -8,12 +8,13 @@ attributes``, a ``---[ name ]---`` line per VMA); summaries are one row per VMA.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import click
 
+from .entries import PM_PFRAME_MASK, split_frame
 from .maps import Vma
-from .read import SUMMARY_KEYS
+from .read import SUMMARY_COLUMNS
 from .reading import PmReading
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -22,11 +23,14 @@ _COLOURS = {"present": "green", "protnone": "cyan", "marker": "magenta", "swap":
             "swapped": "yellow", "migration": "yellow", "device": "yellow",
             "hwpoison": "red", "invalid": "red"}
 
-#: predicates shown as words/keys when true, in this order (written only where async uffd-wp
-#: makes it mean "written since protected": elsewhere the kernel says written for all)
-_WORDS = (("uffd_wp", "uffd-wp"), ("soft_dirty", "soft-dirty"), ("exclusive", "exclusive"),
-          ("file_shared", "file/shared"), ("guard", "guard"), ("zero_page", "zero-page"),
-          ("huge", "huge"), ("written", "written"), ("wp_allowed", "wp-allowed"))
+#: predicates shown when true, in this order, as (key in page lines, word in range lines,
+#: PmReading attribute): "written" only where async uffd-wp makes it mean "written since
+#: protected" (PmReading.written_since_wp; elsewhere the kernel says written for all)
+_WORDS = (("uffd_wp", "uffd-wp", "uffd_wp"), ("soft_dirty", "soft-dirty", "soft_dirty"),
+          ("exclusive", "exclusive", "exclusive"), ("file_shared", "file/shared", "file_shared"),
+          ("guard", "guard", "guard"), ("zero_page", "zero-page", "zero_page"),
+          ("huge", "huge", "huge"), ("written", "written", "written_since_wp"),
+          ("wp_allowed", "wp-allowed", "wp_allowed"))
 
 
 def json_line(d: dict[str, Any]) -> str:
@@ -39,23 +43,23 @@ def _state_text(r: PmReading) -> str:
     return r.state + (f"/{r.subtype}" if r.subtype else "")
 
 
-def _predicates(r: PmReading) -> list[str]:
-    out = []
-    for key, _ in _WORDS:
-        if key == "written" and not r.wp_allowed:
-            continue
-        if getattr(r, key):
-            out.append(key)
-    return out
+def _shown(r: PmReading) -> list[tuple[str, str]]:
+    """(key, word) of the predicates true for ``r``."""
+    return [(key, word) for key, word, attr in _WORDS if getattr(r, attr)]
+
+
+def _scan(r: PmReading, scan: bool) -> list[str]:
+    """``scan=`` with the PAGE_IS_* names (without the prefix), when asked and known."""
+    if not scan or r.scan is None:
+        return []
+    return ["scan=" + (",".join(n.removeprefix("PAGE_IS_") for n in r.scan) or "-")]
 
 
 def _payload(r: PmReading, value: int) -> list[str]:
-    from .entries import PM_PFRAME_MASK, PM_SWAP_TYPE_BITS
-    frame = value & PM_PFRAME_MASK
     if r.payload == "pfn":
-        return [f"pfn=0x{frame:x}"]
+        return [f"pfn=0x{value & PM_PFRAME_MASK:x}"]
     if r.payload in ("swap", "pfn_swap"):
-        off = frame >> PM_SWAP_TYPE_BITS
+        off = split_frame(value)[1]
         parts = [f"type={r.swp_type}"]
         parts.append(f"pfn=0x{off:x}" if r.payload == "pfn_swap" else f"offset=0x{off:x}")
         return parts
@@ -67,16 +71,29 @@ def _payload(r: PmReading, value: int) -> list[str]:
     return []
 
 
-def page_line(r: PmReading, value: int, addr: int, vma: Vma, *, scan: bool) -> str:
-    parts = [f"0x{addr:016x}", _state_text(r), f"value=0x{value:016x}"]
-    parts += _payload(r, value)
-    parts += [f"{k}=1" for k in _predicates(r)]
-    if scan and r.scan is not None:
-        parts.append("scan=" + (",".join(n.removeprefix("PAGE_IS_") for n in r.scan) or "-"))
+def page_lines(r: PmReading, values: Sequence[int], addr: int, page_shift: int, vma: Vma, *,
+               scan: bool) -> Iterator[str]:
+    """The page line of each page of a run: what its pages share (the state, predicates,
+    scan, problems, VMA; the payload where it has no number) is formatted once per run."""
+    state = _state_text(r)
+    tail = [f"{k}=1" for k, _ in _shown(r)] + _scan(r, scan)
     if r.problems:
-        parts.append("problems=" + repr("; ".join(r.problems)))
-    parts.append(f"vma={vma.label}")
-    return " ".join(parts)
+        tail.append("problems=" + repr("; ".join(r.problems)))
+    tail.append(f"vma={vma.label}")
+    if r.payload is None:  # no number: everything after the value is the run's
+        tail[:0] = _payload(r, 0)
+        rest = " ".join(tail)
+        for i, value in enumerate(values):
+            yield f"0x{addr + (i << page_shift):016x} {state} value=0x{value:016x} {rest}"
+        return
+    rest = " ".join(tail)
+    for i, value in enumerate(values):
+        yield (f"0x{addr + (i << page_shift):016x} {state} value=0x{value:016x} "
+               f"{' '.join(_payload(r, value))} {rest}")
+
+
+def page_line(r: PmReading, value: int, addr: int, vma: Vma, *, scan: bool) -> str:
+    return next(page_lines(r, (value,), addr, 0, vma, scan=scan))
 
 
 def size_text(nbytes: int) -> str:
@@ -95,14 +112,12 @@ def range_line(r: PmReading, value: int, addr: int, pages: int, page_shift: int,
                scan: bool, colour: bool) -> str:
     end = addr + (pages << page_shift)
     state = _state_text(r)
-    words = [w for k, w in _WORDS if getattr(r, k) and (k != "written" or r.wp_allowed)]
+    words = [w for _, w in _shown(r)] + _scan(r, scan)
     # one page: its numbers; a range: only what all its pages share (the swap type)
     if pages == 1:
         extra = _payload(r, value)
     else:
         extra = [f"type={r.swp_type}"] if r.swp_type is not None else []
-    if scan and r.scan is not None:
-        words.append("scan=" + (",".join(n.removeprefix("PAGE_IS_") for n in r.scan) or "-"))
     if r.problems:
         words.append("problems: " + "; ".join(r.problems))
     rest = " ".join(extra + words)
@@ -113,12 +128,8 @@ def range_line(r: PmReading, value: int, addr: int, pages: int, page_shift: int,
             + rest).rstrip()
 
 
-SUMMARY_HEADER = ("VMA", "PERMS", "PAGES", "PRESENT", "SWAPPED", "UFFD-WP", "MARKERS",
-                  "GUARD", "ZERO", "HUGE", "WRITTEN", "NAME")
-
-
 def summary_row(vma: Vma | None, counts: dict[str, Any]) -> str:
-    cells = ["-" if counts[k] is None else str(counts[k]) for k in SUMMARY_KEYS]
+    cells = ["-" if counts[k] is None else str(counts[k]) for k, _ in SUMMARY_COLUMNS]
     where = f"{vma.start:x}-{vma.end:x}" if vma else "total"
     perms = vma.perms if vma else ""
     name = vma.label if vma else ""
@@ -126,8 +137,8 @@ def summary_row(vma: Vma | None, counts: dict[str, Any]) -> str:
 
 
 def summary_header() -> str:
-    h = SUMMARY_HEADER
-    return (f"{h[0]:<33} {h[1]:<5} " + " ".join(f"{c:>7}" for c in h[2:11]) + f"  {h[11]}")
+    return (f"{'VMA':<33} {'PERMS':<5} " + " ".join(f"{h:>7}" for _, h in SUMMARY_COLUMNS)
+            + "  NAME")
 
 
 def summary_record(vma: Vma, counts: dict[str, Any], pid: int, kernel: str,

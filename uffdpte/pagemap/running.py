@@ -60,12 +60,9 @@ def _read_config(release: str) -> tuple[str | None, str | None]:
 def running(config: str | None = None, release: str | None = None) -> Running:
     """The running kernel's profile; ``config`` (a --config value) overrides the file."""
     release = release or os.uname().release
-    try:
-        base = resolve(kernel=release)
-    except ProfileError:
-        # an unparsable release string: its leading x.y[.z] still dates the layouts
-        m = re.match(r"\d+\.\d+(\.\d+)?", release)
-        base = resolve(kernel=m.group(0) if m else None)
+    # parse_kernel reads any release that starts with x.y (local suffixes included); one it
+    # rejects is a ProfileError here, never a silently assumed version
+    base = resolve(kernel=release)
     kv, arch = base.kernel, base.arch
     # arm64 kernels run 4k, 16k or 64k pages: the profile takes this machine's
     geometry = {"page_size": str(os.sysconf("SC_PAGE_SIZE"))} if arch == "arm64" else {}

@@ -2,8 +2,9 @@
 
 Struct layouts, the ioctl number and the category bits are data restated from
 include/uapi/linux/fs.h (Debian linux-source 6.12.117 and 7.2.13; the only difference is
-PAGE_IS_GUARD, in 7.2 only) and Documentation/admin-guide/mm/pagemap.rst.  The scan never
-passes PM_SCAN_WP_MATCHING: uffdpte looks, it never write-protects.
+PAGE_IS_GUARD, in 7.2 only) and Documentation/admin-guide/mm/pagemap.rst.  The scan passes
+no PM_SCAN_* flag (PM_SCAN_WP_MATCHING write-protects, PM_SCAN_CHECK_WPASYNC fails on
+non-WP VMAs): uffdpte looks, it never write-protects.
 
 Unavailable is a normal answer: ENOTTY (no such ioctl: before 6.7, or pagemap without
 PAGEMAP_SCAN) and EINVAL (a category this kernel does not know) are turned into a reason
@@ -16,17 +17,19 @@ import ctypes
 import errno
 import fcntl
 import os
-from dataclasses import dataclass
 from typing import Iterator
 
 from ..kver import KernelVersion
 from ..layouts.model import Era, v
+from .entries import PmBit
 
 _FS_H = "include/uapi/linux/fs.h"
-#: Muhammad Usama Anjum, "fs/proc/task_mmu: implement IOCTL to get and optionally clear
-#: info about PTEs" (merged for 6.7); present in 6.12 and 7.2 fs.h.
-PAGEMAP_SCAN_ERA = Era(v("6.7"), None, f"{_FS_H} PAGEMAP_SCAN (6.12, 7.2); merged for 6.7",
-                       verified=False)
+#: 52526ca7fdb9 "fs/proc/task_mmu: implement IOCTL to get and optionally clear info about
+#: PTEs" (Muhammad Usama Anjum; linux-next 2023-08-21, v6.7-rc1 by the Fixes: records
+#: citing it; 6.6.y has it only as a distro backport); present in 6.12 and 7.2 fs.h.
+#: The v6.7 tag itself was not read: "verified" stays False.
+PAGEMAP_SCAN_ERA = Era(v("6.7"), None, f"{_FS_H} PAGEMAP_SCAN (6.12, 7.2); fs/proc/task_mmu.c "
+                       "52526ca7fdb9, merged for 6.7", verified=False)
 
 # --- struct layouts (include/uapi/linux/fs.h), every field __u64, in order ---------------
 PM_SCAN_ARG_FIELDS: tuple[str, ...] = (
@@ -58,52 +61,37 @@ def _iowr(type_: int, nr: int, size: int) -> int:
 
 PAGEMAP_SCAN = _iowr(PROCFS_IOCTL_MAGIC, PAGEMAP_SCAN_NR, ctypes.sizeof(PmScanArg))
 
-# --- flags (never used here: both change page tables or fail on non-WP VMAs) -------------
-PM_SCAN_WP_MATCHING = 1 << 0
-PM_SCAN_CHECK_WPASYNC = 1 << 1
-
-
-@dataclass(frozen=True)
-class Category:
-    bit: int
-    name: str  # the kernel's macro
-    key: str  # the pagemap record key it feeds ("" = only the "scan" list)
-    meaning: str
-    era: Era
-
-    @property
-    def mask(self) -> int:
-        return 1 << self.bit
-
-
 _DOC = "Documentation/admin-guide/mm/pagemap.rst"
-CATEGORIES: tuple[Category, ...] = (
-    Category(0, "PAGE_IS_WPALLOWED", "wp_allowed",
-             "the VMA has async uffd-wp (UFFD_FEATURE_WP_ASYNC with markers)", PAGEMAP_SCAN_ERA),
-    Category(1, "PAGE_IS_WRITTEN", "written",
-             "not uffd-wp protected: written since it was write-protected, or never "
-             "protected (any page outside async-WP VMAs reads as written)", PAGEMAP_SCAN_ERA),
-    Category(2, "PAGE_IS_FILE", "", "file backed (folio not anonymous)", PAGEMAP_SCAN_ERA),
-    Category(3, "PAGE_IS_PRESENT", "", "present in memory", PAGEMAP_SCAN_ERA),
-    Category(4, "PAGE_IS_SWAPPED", "", "a swap-format pte (markers included)", PAGEMAP_SCAN_ERA),
-    Category(5, "PAGE_IS_PFNZERO", "zero_page", "maps the zero page (is_zero_pfn)",
-             PAGEMAP_SCAN_ERA),
-    Category(6, "PAGE_IS_HUGE", "huge", "PMD-mapped THP or hugetlb", PAGEMAP_SCAN_ERA),
-    Category(7, "PAGE_IS_SOFT_DIRTY", "", "soft-dirty", PAGEMAP_SCAN_ERA),
-    Category(8, "PAGE_IS_GUARD", "", "part of a guard region",
-             Era(v("6.15"), None, f"{_FS_H} 7.2 (absent in 6.12); {_DOC} 7.2; with "
-                 "PM_GUARD_REGION, 6.15", verified=False)),
+#: The category bits, as entries.PmBit rows: ``key`` names the pagemap record key a
+#: category feeds as it is ("" = only the "scan" list).
+CATEGORIES: tuple[PmBit, ...] = (
+    PmBit(0, "PAGE_IS_WPALLOWED", "the VMA has async uffd-wp (UFFD_FEATURE_WP_ASYNC with "
+          "markers)", PAGEMAP_SCAN_ERA, key="wp_allowed"),
+    PmBit(1, "PAGE_IS_WRITTEN", "not uffd-wp protected: written since it was write-protected, "
+          "or never protected (any page outside async-WP VMAs reads as written)",
+          PAGEMAP_SCAN_ERA, key="written"),
+    PmBit(2, "PAGE_IS_FILE", "file backed (folio not anonymous)", PAGEMAP_SCAN_ERA),
+    PmBit(3, "PAGE_IS_PRESENT", "present in memory", PAGEMAP_SCAN_ERA),
+    PmBit(4, "PAGE_IS_SWAPPED", "a swap-format pte (markers included)", PAGEMAP_SCAN_ERA),
+    PmBit(5, "PAGE_IS_PFNZERO", "maps the zero page (is_zero_pfn)", PAGEMAP_SCAN_ERA,
+          key="zero_page"),
+    PmBit(6, "PAGE_IS_HUGE", "PMD-mapped THP or hugetlb", PAGEMAP_SCAN_ERA, key="huge"),
+    PmBit(7, "PAGE_IS_SOFT_DIRTY", "soft-dirty", PAGEMAP_SCAN_ERA),
+    # a516403787e0 "fs/proc: extend the PAGEMAP_SCAN ioctl to report guard regions" (Andrei
+    # Vagin): committed to the mm tree 2025-05-12, after 6.15-rc1 (2025-04-06), so not in
+    # 6.15 (which has PM_GUARD_REGION only); it is among the 6.16-rc1 changes the tools/
+    # uapi header sync of 2025-06-09 picks up.  The v6.16 tag was not read.
+    PmBit(8, "PAGE_IS_GUARD", "part of a guard region",
+          Era(v("6.16"), None, f"{_FS_H} 7.2 (absent in 6.12); {_DOC} 7.2; fs/proc/task_mmu.c "
+              "a516403787e0 (6.16)", verified=False)),
 )
 BY_NAME = {c.name: c for c in CATEGORIES}
-PAGE_IS_WPALLOWED = BY_NAME["PAGE_IS_WPALLOWED"].mask
 PAGE_IS_WRITTEN = BY_NAME["PAGE_IS_WRITTEN"].mask
-PAGE_IS_FILE = BY_NAME["PAGE_IS_FILE"].mask
 PAGE_IS_PRESENT = BY_NAME["PAGE_IS_PRESENT"].mask
-PAGE_IS_SWAPPED = BY_NAME["PAGE_IS_SWAPPED"].mask
 PAGE_IS_PFNZERO = BY_NAME["PAGE_IS_PFNZERO"].mask
-PAGE_IS_HUGE = BY_NAME["PAGE_IS_HUGE"].mask
-PAGE_IS_SOFT_DIRTY = BY_NAME["PAGE_IS_SOFT_DIRTY"].mask
 PAGE_IS_GUARD = BY_NAME["PAGE_IS_GUARD"].mask
+#: (record key, mask) of the categories that feed a record key as they are
+KEYED: tuple[tuple[str, int], ...] = tuple((c.key, c.mask) for c in CATEGORIES if c.key)
 
 
 def category_names(mask: int) -> tuple[str, ...]:
