@@ -185,6 +185,37 @@ def test_head_closes_the_pipe_quietly(tmp_path):
     assert r.stdout.startswith(b"[    0.000000] Linux version")
 
 
+def test_raw_output_batches_and_a_closed_pipe_is_quiet():
+    import io
+
+    from uffdpte.streams import Output, PipeClosed, RawOutput
+
+    buf = io.BytesIO()
+    out = RawOutput(buf)
+    out.LIMIT = 8
+    out.write(b"12345")
+    assert buf.getvalue() == b""  # batched
+    out.write(b"6789")  # over LIMIT: written at once
+    assert buf.getvalue() == b"123456789" and out.size == 0
+    out.write(b"x")
+    out.flush()
+    assert buf.getvalue() == b"123456789x"
+    text = io.BytesIO()
+    lines = Output(text)
+    lines.add("a")
+    lines.flush()
+    assert text.getvalue() == b"a\n"
+
+    class Closed(io.BytesIO):
+        def write(self, data):
+            raise BrokenPipeError
+
+    for o in (RawOutput(Closed()), Output(Closed())):
+        o.write(b"y") if isinstance(o, RawOutput) else o.add("y")
+        with pytest.raises(PipeClosed):
+            o.flush()
+
+
 def _readline(stream, timeout: float) -> bytes:
     """One line from a pipe, or b'' after timeout seconds."""
     buf = b""
@@ -226,3 +257,14 @@ def test_follow_decodes_when_the_input_pauses():
         p.wait(timeout=20)
         p.stdout.close()
     assert p.returncode == 0
+
+
+def test_json_keeps_profile_notes_and_swp_entry_problems():
+    """profile_notes come from the resolved profile (cached decoders carry none); a printed
+    swp_entry_t with bits past its 5-bit type (SWP_TYPE_SHIFT 58 from 4.20) says so once."""
+    text = b"[    1.000000] swap_info_get: Bad swap file entry 8000000000001234\n"
+    r = run("scan", "--json", "--kernel", "6.13", "--arch", "x86_64", "-", stdin=text)
+    d = json.loads(r.stdout.splitlines()[0])
+    assert any("6.13" in n for n in d["profile_notes"])
+    assert d["state"] == "invalid"
+    assert [p.split(":")[0] for p in d["swp_entry_t"]["problems"]] == ["bits 63-63 set"]

@@ -139,7 +139,7 @@ EXPECTED: dict[str, list[dict]] = {
         # header belonged to another kernel's report
         V(40, 49, "pmd", "0068000081200f41", "pte_error", "present", 41, pfn=0x81200,
           kernel="6.1.0-13-arm64", page_size="default", arch="text line 40"),
-        # before 4.19: "*pgd=" form, no page-size header
+        # before about 4.17: "*pgd=" form, here without the page-size header
         V(44, 40, "pgd", "00000000bfffe003", "show_pte", "present", 47, pfn=0xbfffe,
           kernel="4.14.336", page_size="default"),
         V(44, 63, "pud", "00000000bfffd003", "show_pte", "present", 47, pfn=0xbfffd),
@@ -336,6 +336,22 @@ def test_arch_from_the_lines_after_a_mainline_version_line():
     assert (r["arch"], r["profile_sources"]["arch"], r["swp_type"], r["swp_offset"]) == \
         ("arm64", "text line 3", 0, 0x1234)
     assert r["crosscheck"]["agrees"] is True
+
+
+def test_the_older_show_pte_header_gives_the_page_size():
+    # 4.14.x: "pgtable: ..., pgd = %p" (not pgdp), then the "*pgd=" walk (64k pages, 48-bit
+    # VAs: 3 levels, the pud folded onto the pgd)
+    recs = _scan(b"swapper pgtable: 64k pages, 48-bit VAs, pgd = ffff000009660000\n"
+                 b"[ffff00000e240840] *pgd=000000023ffe0003, *pud=000000023ffe0003, "
+                 b"*pmd=000000023ffd0003, *pte=0000000000000000\n"
+                 b"CPU: 3 PID: 1 Comm: a Not tainted 4.14.130 #1\n", arch="arm64")
+    assert [r["level"] for r in recs] == ["pgd", "pud", "pmd", "pte"]
+    for r in recs:
+        assert r["profile_sources"]["page_size"] == "text line 1"
+        assert not any("not known" in n for n in r["scan_notes"])
+    # kernel-facts 3.7: 64k pages, the table address is bits 47:16
+    assert (recs[0]["state"], recs[0]["pfn"]) == ("present", 0x23ffe)
+    assert recs[3]["state"] == "none"
 
 
 def test_no_context_at_all_uses_the_defaults_and_says_so():

@@ -155,6 +155,49 @@ def test_every_clue_has_a_source():
         assert c.source and c.needle
 
 
+def test_every_clue_has_a_version_range():
+    # like the pattern rows: the releases that print the line, and how that is known
+    for c in CLUES:
+        assert c.versions and c.versions == c.era.source, c.id
+        if not c.era.verified:
+            assert "estimated" in c.versions, c.id
+
+
+def test_estimated_boundaries_say_so():
+    for p in PATTERNS:
+        assert p.versions == p.era.source
+        if not p.era.verified:
+            assert "estimated" in p.versions or "not verified" in p.versions, p.id
+        elif p.era.since is not None:
+            assert p.read, p.id  # a boundary marked verified was read in a tree
+
+
+@pytest.mark.parametrize("pid,kernel,known", [
+    # get_swap_device() came with eb085574a752 (about 5.3), not with 5.10
+    ("get_swap_device", "5.4", True), ("get_swap_device", "5.2", False),
+    # show_pte: "pgdp"/"pgd=" from about 4.17, "*pgd=" before
+    ("show_pte", "4.19.90", True), ("show_pte", "4.17", True), ("show_pte", "4.14.130", False),
+    ("show_pte_old", "4.14.130", True), ("show_pte_old", "4.19", False),
+    ("show_pte_header", "4.14.130", True), ("show_pte_header", "6.12", True),
+    # __swap_duplicate's unprefixed Bad_file: read in 6.12.117 and 7.2, not in 6.1
+    ("swap_duplicate", "6.1", False), ("swap_duplicate", "6.12.117", True),
+    ("crash_pte", "3.10", True),
+])
+def test_row_releases(pid, kernel, known):
+    assert BY_ID[pid].era.contains(parse_kernel(kernel)) is known
+
+
+@pytest.mark.parametrize("text,page_kb,va_bits", [
+    ("user pgtable: 4k pages, 48-bit VAs, pgdp=0000000041c2e000", 4, 48),  # 5.10 .. 7.2
+    ("swapper pgtable: 64k pages, 48-bit VAs, pgdp = (____ptrval____)", 64, 48),  # about 4.19
+    ("user pgtable: 4k pages, 48-bit VAs, pgd = ffff80065622f000", 4, 48),  # 4.14.x
+])
+def test_show_pte_header_forms(text, page_kb, va_bits):
+    m = BY_ID["show_pte_header"].regex.match(text)
+    assert m and (int(m.group("page_kb")), int(m.group("va_bits"))) == (page_kb, va_bits)
+    assert TRIGGER.search(text.encode())
+
+
 # --- swp_entry_t -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kernel,shift", [("3.4", 59), ("4.19", 57),

@@ -16,7 +16,8 @@ from functools import lru_cache
 from .entry import Entry, Reading, payload_key
 from .layouts import layout_for
 from .layouts.generic import (MARKER_BITS, MAX_SWAPFILES_SHIFT, SWAP_DERIVED,
-                              SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT, SWAP_TYPES, swp_type_shift)
+                              SWAP_FLAGS_ALLOWED, SWAP_OFFSET_LIMIT, SWAP_TYPES,
+                              swp_entry_fields, swp_type_shift)
 from .layouts.model import (FIELD, FLAG, IGNORED, LEVEL_NAMES, MBZ, OFFSET, PFN, PRESENT,
                             PROTNONE, SWAP, TABLE, TYPE, Bits, gate_holds)
 from .profile import Profile
@@ -291,14 +292,8 @@ class Decoder:
         type, offset, what does not fit).  swp_type() does not mask, so bits past the 5-bit
         type are a wrong value; a type or offset wider than the arch's fields would be
         truncated in the PTE."""
-        t, off = self.swp_entry_split(val)
-        problems: list[str] = []
-        top = self.swp_type_shift + MAX_SWAPFILES_SHIFT
-        if val >> top:
-            problems.append(f"bits {top}-63 set: swp_entry_t holds a {MAX_SWAPFILES_SHIFT}-bit "
-                            f"type at bit {self.swp_type_shift} "
-                            f"({swp_type_shift(self.profile.kernel)[1]})")
-        elif t > self.type_mask:
+        t, off, _, problems = swp_entry_fields(val, self.profile.kernel)
+        if not problems and t > self.type_mask:
             problems.append(f"type {t} does not fit the arch swap type field")
         if off > self.off_mask:
             problems.append(f"offset {off:#x} does not fit the arch swap offset field "

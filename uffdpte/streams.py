@@ -20,25 +20,62 @@ class PipeClosed(Exception):
 EXIT_PIPE = 128 + 13  # what a filter killed by SIGPIPE reports, as `cat | head` does
 
 
-class Output:
-    """Batched writes to stdout, flushed per batch; a closed pipe ends the run quietly."""
+class _Batched:
+    """Writes to stdout (or ``stream``) in batches; a closed pipe ends the run quietly."""
 
     def __init__(self, stream: BinaryIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout.buffer
+
+    def _send(self, data: bytes | None) -> None:
+        try:
+            if data:
+                self.stream.write(data)
+            self.stream.flush()
+        except BrokenPipeError:
+            raise PipeClosed() from None
+
+
+class Output(_Batched):
+    """Batched lines of text, written and flushed per batch."""
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        super().__init__(stream)
         self.parts: list[str] = []
 
     def add(self, text: str) -> None:
         self.parts.append(text)
 
     def flush(self) -> None:
-        try:
-            if self.parts:
-                self.parts.append("")
-                self.stream.write("\n".join(self.parts).encode("utf-8", "surrogateescape"))
-                self.parts.clear()  # in place: callers may hold the list
-            self.stream.flush()
-        except BrokenPipeError:
-            raise PipeClosed() from None
+        data = None
+        if self.parts:
+            self.parts.append("")
+            data = "\n".join(self.parts).encode("utf-8", "surrogateescape")
+            self.parts.clear()  # in place: callers may hold the list
+        self._send(data)
+
+
+class RawOutput(_Batched):
+    """Batched bytes (scan passes its input through byte for byte), flushed per input chunk,
+    or sooner once a batch passes LIMIT bytes (a chunk of junk values can decode to hundreds
+    of megabytes)."""
+
+    LIMIT = 1 << 22
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        super().__init__(stream)
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > self.LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        self._send(data)
 
 
 def silence_broken_pipe() -> None:

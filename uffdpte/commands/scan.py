@@ -4,41 +4,11 @@ value it prints decoded in place."""
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO
 
 import click
 
 from ..cli import EXIT_OK, EXIT_REJECTED, _err, make_profile, profile_options
-
-
-class RawOutput:
-    """Batched byte writes to stdout (the scan passes text through byte for byte), flushed
-    per input chunk, or sooner once a batch passes LIMIT bytes (a chunk of junk values can
-    decode to hundreds of megabytes); a closed pipe ends the run quietly (exit 141, see
-    cli.Group)."""
-
-    LIMIT = 1 << 22
-
-    def __init__(self, stream: BinaryIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stdout.buffer
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size > self.LIMIT:
-            self.flush()
-
-    def flush(self) -> None:
-        from ..streams import PipeClosed
-        try:
-            if self.parts:
-                self.stream.write(b"".join(self.parts))
-                self.parts, self.size = [], 0
-            self.stream.flush()
-        except BrokenPipeError:
-            raise PipeClosed() from None
+from ..streams import RawOutput
 
 
 def _print_summaries(stats, as_json: bool, out: RawOutput) -> None:

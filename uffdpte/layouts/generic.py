@@ -32,6 +32,19 @@ def swp_type_shift(kv) -> tuple[int, str]:
     era, shift = rows[-1]
     return shift, era.source
 
+
+def swp_entry_fields(val: int, kv) -> tuple[int, int, int, list[str]]:
+    """swp_type(), swp_offset() of a swp_entry_t value under this kernel, its SWP_TYPE_SHIFT,
+    and what is wrong with it: swp_type() does not mask, so bits past the 5-bit type make a
+    type no kernel has."""
+    shift, source = swp_type_shift(kv)
+    problems = []
+    top = shift + MAX_SWAPFILES_SHIFT
+    if val >> top:
+        problems.append(f"bits {top}-63 set: swp_entry_t holds a {MAX_SWAPFILES_SHIFT}-bit "
+                        f"type at bit {shift} ({source})")
+    return val >> shift, val & ((1 << shift) - 1), shift, problems
+
 #: A real swap device has fewer than 2^32 slots: union swap_header's last_page is 32 bits
 #: (include/linux/swap.h, unchanged since 2.6), and slot 0 is the header itself.
 SWAP_OFFSET_LIMIT = 1 << 32

@@ -50,24 +50,39 @@ PREFIXES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, re.compile(p, re.A
 ))
 
 #: A soft line break: "=" ends the physical line (after CRLF is undone).
-SOFT_BREAK = "="
+SOFT_BREAK = b"="
 
 
 class Text:
     """A cleaned message and where each of its characters came from."""
 
-    __slots__ = ("text", "pos", "base", "first_line", "quote", "dropped")
+    __slots__ = ("text", "pos", "base", "first_line", "_head", "_quote")
 
-    def __init__(self, text: str, pos: list[int] | None, first_line: int, quote: str,
-                 dropped: tuple[str, ...], base: int = 0) -> None:
+    def __init__(self, text: str, pos: list[int] | None, first_line: int, head: str,
+                 quote: str | None = None, base: int = 0) -> None:
         self.text = text
         #: per character: (physical line index << 32) | byte column (0-based); None when
         #: the text is one physical line with a prefix cut off (then column = base + i)
         self.pos = pos
         self.base = base
         self.first_line = first_line
-        self.quote = quote  # the mail quoting removed ("> > "), for output and tests
-        self.dropped = dropped  # names of the prefixes peeled off
+        #: the text before its prefixes were peeled (``text`` is its tail) and the mail
+        #: quoting when already known: what was removed is worked out only when asked
+        self._head = head
+        self._quote = quote
+
+    @property
+    def quote(self) -> str:
+        """The mail quoting removed ("> > ")."""
+        if self._quote is None:
+            m = QUOTE.match(self._head)
+            self._quote = m.group(0) if m else ""
+        return self._quote
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """The names of the prefixes peeled off, in order."""
+        return tuple(_peel(self._head, 0)[1])
 
     def where(self, i: int) -> tuple[int, int]:
         """1-based (line, column) in the input of character ``i`` of the cleaned text."""
@@ -120,7 +135,7 @@ def ends_with_soft_break(raw: bytes) -> bool:
     """Does this physical line end in a quoted-printable soft line break?"""
     if raw.endswith(b"\r"):
         raw = raw[:-1]
-    return raw.endswith(b"=")
+    return raw.endswith(SOFT_BREAK)
 
 
 def clean(lines: list[bytes], first_line: int) -> Text:
@@ -132,10 +147,8 @@ def clean(lines: list[bytes], first_line: int) -> Text:
             s = s[:-1]
         if "\x1b" not in s and "=3D" not in s:
             # the common case, kept cheap: one line, only prefixes to peel
-            m = QUOTE.match(s)
-            start, dropped = _peel(s, 0)
-            return Text(s[start:], None, first_line, m.group(0) if m else "", tuple(dropped),
-                        base=start)
+            start = _peel(s, 0)[0]
+            return Text(s[start:], None, first_line, s, base=start)
     text_parts: list[str] = []
     pos: list[int] = []
     quote = ""
@@ -150,7 +163,7 @@ def clean(lines: list[bytes], first_line: int) -> Text:
         elif quote and s.startswith(quote):
             # a quoted copy of a raw QP body quotes every physical line: skip it again
             start = len(quote)
-        if k < len(lines) - 1 and s.endswith(SOFT_BREAK):
+        if k < len(lines) - 1 and ends_with_soft_break(raw):
             s = s[:-1]
         text_parts.append(s[start:])
         pos.extend(range((k << 32) | start, (k << 32) | len(s)))
@@ -162,5 +175,5 @@ def clean(lines: list[bytes], first_line: int) -> Text:
         # quoted-printable "=3D" is "=": keep the "=", drop "3D"
         text, pos = _drop(text, pos, [(m.start() + 1, m.end()) for m in
                                       re.finditer("=3D", text)])
-    start, dropped = _peel(text, 0)
-    return Text(text[start:], pos[start:], first_line, quote, tuple(dropped))
+    start = _peel(text, 0)[0]
+    return Text(text[start:], pos[start:], first_line, text, quote)

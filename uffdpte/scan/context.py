@@ -7,18 +7,19 @@ value waits (bounded, see :mod:`.engine`) until its report's version line or the
 report decides its context.  Facts a report does not carry are taken from earlier text (a
 boot banner, a previous report, crash's ``sys`` output), always saying which line.
 
-Every clue is a row with the kernel (or crash) source of its format, like the value
-patterns in :mod:`.patterns`.
+Every clue is a row with the kernel (or crash) source of its format and the releases it holds
+for (an :class:`~uffdpte.layouts.model.Era`), like the value patterns in :mod:`.patterns`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..kver import KernelVersion, KernelVersionError, parse_kernel
-from ..profile import Profile, ProfileError, resolve
+from ..layouts.model import Era, v
+from ..profile import Profile, ProfileError, cached_resolve
+from .patterns import _rx
 
 VERSION, STICKY_VERSION, ARCH, REPORT_START = "version", "sticky_version", "arch", "report_start"
 
@@ -30,18 +31,24 @@ class Clue:
     needle: str
     regex: re.Pattern[str]
     source: str
-    versions: str = ""
+    #: the releases whose format this is; its source says how the boundaries are known
+    era: Era
     arch: str | None = None  # for ARCH clues: the arch the line implies
     #: for ARCH clues: how sure (3 = names the machine, 2 = arch-specific code printed it,
     #: 1 = a guess from a firmware/board string)
     strength: int = 0
+    #: for version clues: how many lines after this one are read whatever they contain, for
+    #: the arch hints that follow (the register dump, "Hardware name:", crash's MACHINE:)
+    read_after: int = 0
 
-
-def _rx(p: str) -> re.Pattern[str]:
-    return re.compile(p, re.ASCII)
+    @property
+    def versions(self) -> str:
+        return self.era.source
 
 
 _REL = r"(?P<release>\d+\.\d+[^\s#]*)"
+#: crash's output: the crash-utility release, not the kernel's, decides the format
+_CRASH = Era(source="crash 7.x/8.x")
 
 CLUES: tuple[Clue, ...] = (
     Clue("dump_stack_print_info", VERSION, "CPU: ",
@@ -50,37 +57,63 @@ CLUES: tuple[Clue, ...] = (
          "lib/dump_stack.c dump_stack_print_info(): \"%sCPU: %d PID: %d Comm: %.20s %s%s %s "
          "%.*s\" (release, then the '#N' of the version); \"CPU: %d UID: %u PID: %d ...\" "
          "from about 6.11 (Suren Baghdasaryan, 2024; estimated); a preempt model is appended "
-         "from about 6.15", "2.6.x to 7.2"),
+         "from about 6.15",
+         Era(source="2.6.x to 7.2 (read in 5.10, 6.12; the UID: form is estimated)"),
+         read_after=6),
     Clue("linux_banner", STICKY_VERSION, "Linux version",
          _rx(r"Linux version " + _REL + r" \("),
-         "init/version.c linux_banner: \"Linux version %s (%s) %s\" printed at boot"),
+         "init/version.c linux_banner (init/version-timestamp.c in 6.12): \"Linux version \" "
+         "UTS_RELEASE \" (\" LINUX_COMPILE_BY \"@\" ... printed at boot",
+         Era(source="every release (read in 5.10, 6.12)")),
     Clue("crash_sys_release", STICKY_VERSION, "RELEASE:",
          _rx(r"\s*RELEASE: " + _REL + r"\s*$"),
-         "crash kernel.c display_sys_stats(): \"     RELEASE: %s\" (sys command, banner)"),
+         "crash kernel.c display_sys_stats(): \"     RELEASE: %s\" (sys command, banner)",
+         _CRASH, read_after=3),
     Clue("crash_sys_machine", ARCH, "MACHINE:",
          _rx(r"\s*MACHINE: (?P<arch>x86_64|aarch64|arm64)\b"),
-         "crash kernel.c display_sys_stats(): \"     MACHINE: %s\"", strength=3),
+         "crash kernel.c display_sys_stats(): \"     MACHINE: %s\"", _CRASH, strength=3),
     Clue("x86_show_ip", ARCH, "RIP: ", _rx(r"RIP: [0-9a-fA-F]{4}:"),
-         "arch/x86/kernel/dumpstack.c show_ip(): \"%sRIP: %04x:%pS\"", arch="x86_64", strength=2),
+         "arch/x86/kernel/dumpstack.c show_ip(): \"%sRIP: %04x:%pS\"; older x86_64 "
+         "__show_regs() printed \"RIP: %04lx:[<%016lx>] \", which the regex also matches",
+         Era(source="read in 5.10, 6.12; the older form seen in old arch/x86_64 process.c "
+             "copies, its last release not identified"), arch="x86_64", strength=2),
     Clue("arm64_show_regs", ARCH, "pc : ", _rx(r"pc : \S"),
-         "arch/arm64/kernel/process.c __show_regs(): \"pc : %pS\"", arch="arm64", strength=2),
+         "arch/arm64/kernel/process.c __show_regs(): \"pc : %pS\" (kernel mode) or "
+         "\"pc : %016llx\"; older arm64 printed \"PC is at %pS\", \"LR is at %pS\", then "
+         "\"pc : [<%016llx>] lr : [<%016llx>] pstate: %08llx\" (4.14.x oops logs), which the "
+         "regex also matches",
+         Era(source="\"pc : %pS\" read in 5.10, 6.1, 6.12, 7.2 and seen in 4.19.x oops logs; "
+             "the \"PC is at\" form in 4.14.x oops logs (the release that changed it is not "
+             "identified)"), arch="arm64", strength=2),
     Clue("hardware_name_dt", ARCH, "Hardware name:", _rx(r"Hardware name: .*\(DT\)\s*$"),
          "lib/dump_stack.c \"%sHardware name: %s\"; a device-tree board (\"(DT)\") among the "
-         "supported arches is arm64", arch="arm64", strength=1),
+         "supported arches is arm64",
+         Era(source="read in 5.10, 6.12 (the line is older; its first release not dated)"),
+         arch="arm64", strength=1),
     Clue("hardware_name_pc", ARCH, "Hardware name:",
          _rx(r"Hardware name: .*(?:QEMU Standard PC|i440FX|Q35|ICH9)"),
-         "lib/dump_stack.c \"%sHardware name: %s\"; a QEMU PC machine is x86", arch="x86_64",
-         strength=1),
+         "lib/dump_stack.c \"%sHardware name: %s\"; a QEMU PC machine is x86",
+         Era(source="read in 5.10, 6.12 (the line is older; its first release not dated)"),
+         arch="x86_64", strength=1),
     Clue("bug_header", REPORT_START, "BUG",
          _rx(r"(?:BUG: (?!Bad page map: \d+ messages suppressed)|kernel BUG at )"),
-         "mm/memory.c, arch/x86/mm/fault.c show_fault_oops() (\"BUG: unable to handle page "
-         "fault ...\", \"BUG: kernel NULL pointer dereference ...\"), include/asm-generic/bug.h"),
+         "\"BUG: \": mm/memory.c (\"BUG: Bad page map in process\"), arch/x86/mm/fault.c "
+         "show_fault_oops() (\"BUG: unable to handle page fault for address: %px\", \"BUG: "
+         "kernel NULL pointer dereference, address: %px\"); \"kernel BUG at %s:%u!\": "
+         "lib/bug.c report_bug() with CONFIG_GENERIC_BUG (selected by x86 and arm64)",
+         Era(source="read in 5.10, 6.12 (show_fault_oops, lib/bug.c, GENERIC_BUG in the x86 "
+             "and arm64 Kconfig)")),
     Clue("arm64_die_kernel_fault", REPORT_START, "Unable to handle kernel",
          _rx(r"Unable to handle kernel "),
          "arch/arm64/mm/fault.c die_kernel_fault(): \"Unable to handle kernel %s at virtual "
-         "address %016lx\""),
+         "address %016lx\" (__do_kernel_fault() in older trees, \"%08lx\" in 3.x)",
+         Era(source="read in 5.10, 6.1, 6.12, 7.2 and the torvalds/linux trees at f99e44a7 "
+             "(3.x) and 00bbd5d9 (about 4.19)")),
     Clue("show_pte_old_header", ARCH, "pgd = ", _rx(r"pgd = \S+\s*$"),
-         "arch/arm64/mm/fault.c show_pte() before 4.19: \"pgd = %p\"", arch="arm64", strength=2),
+         "arch/arm64/mm/fault.c show_pte() before the \"pgtable:\" header: \"pgd = %p\"",
+         Era(until=v("4.14"), source="3.x (torvalds/linux tree at f99e44a7; 4.4.55 oops logs) "
+             "until the header replaced it (estimated before 4.14: 4.14.x logs print the "
+             "header)", verified=False), arch="arm64", strength=2),
 )
 
 #: clues that describe the whole text (a boot, a crash session), not one report
@@ -88,10 +121,8 @@ STICKY_CLUES = frozenset(c.id for c in CLUES if c.kind == STICKY_VERSION)
 
 #: needles (regex fragments) for the clues that must be found anywhere; the arch hints
 #: (RIP:, pc :, Hardware name:, MACHINE:) follow a version line and are read from the
-#: lines after it (READ_AFTER), so they cost nothing on the rest of the input.
+#: lines after it (Clue.read_after), so they cost nothing on the rest of the input.
 CLUE_NEEDLES: tuple[bytes, ...] = (b"CPU: ", b"Linux version", b"RELEASE:", b"Unable to handle")
-#: lines after a version clue that are read for hints, whatever they contain
-READ_AFTER = {"dump_stack_print_info": 6, "crash_sys_release": 3}
 
 _ARCH_NAMES = {"aarch64": "arm64", "arm64": "arm64", "x86_64": "x86_64"}
 
@@ -173,7 +204,6 @@ class Context:
         self.sticky_arch: Fact | None = None
         self.sticky_geometry: Fact | None = None
         self.sticky_levels: Fact | None = None
-        self._cache: dict[tuple, ProfileChoice] = {}
 
     # --- what lines say ---------------------------------------------------------------------
     def match(self, text: str) -> tuple[Clue, re.Match[str]] | None:
@@ -236,10 +266,10 @@ class Context:
         return self.report
 
     # --- the profile for one value ------------------------------------------------------------
-    def choose(self, report: Report, line: int, shape_arch: Fact | None,
-               geometry: Fact | None, borrowed_note: bool = True) -> ProfileChoice:
-        """The profile for a value at ``line`` in ``report``: options first, then the
-        report's own clues, then earlier text, then the defaults."""
+    def choose(self, report: Report, shape_arch: Fact | None, geometry: Fact | None,
+               borrowed_note: bool = True) -> ProfileChoice:
+        """The profile for a value in ``report``: options first, then the report's own
+        clues, then earlier text, then the defaults."""
         pins = self.pins
         notes: list[str] = []
         src: dict[str, str] = {}
@@ -310,17 +340,12 @@ class Context:
         if pins.scheme is not None:
             src["scheme"] = "option"
 
-        key = (arch, kernel_text, pins.config, page_size, pa_bits, levels, pins.scheme,
-               tuple(sorted(src.items())))
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._resolve(arch, kernel_text, page_size, pa_bits, levels, src)
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = hit
+        # (resolving is cached per profile by cached_resolve; the engine shares a choice
+        # among the values of one line)
+        choice = self._resolve(arch, kernel_text, page_size, pa_bits, levels, src)
         if notes:
-            return ProfileChoice(hit.profile, hit.sources, notes + hit.notes, hit.error)
-        return hit
+            choice.notes = notes + choice.notes
+        return choice
 
     def _resolve(self, arch, kernel_text, page_size, pa_bits, levels, src) -> ProfileChoice:
         pins = self.pins
@@ -339,27 +364,22 @@ class Context:
                 attempt[drop] = None
                 src = {k: v for k, v in src.items() if k != drop}
             try:
-                p = _resolve_cached(attempt["arch"], attempt["kernel"], pins.config,
-                                    attempt["page_size"], attempt["pa_bits"], attempt["levels"],
-                                    pins.scheme)
+                # one Profile object per distinct profile: decoders and their memos are
+                # cached per Profile, so two reports of the same kernel share them (the
+                # sources stay outside)
+                p = cached_resolve(attempt["arch"], attempt["kernel"], pins.config,
+                                   attempt["page_size"], attempt["pa_bits"], attempt["levels"],
+                                   pins.scheme)
             except ProfileError as e:
                 err = str(e)
                 continue
             # where each dimension came from: what we passed says it; the rest is resolve()'s
             # default, or follows the kernel string (Debian config, distro arch)
-            sources = {k: v for k, v in p.sources}
-            for k, v in list(sources.items()):
+            sources = dict(p.sources)
+            for k, how in list(sources.items()):
                 if k in src:
                     sources[k] = src[k]
-                elif v == "kernel string":
+                elif how == "kernel string":
                     sources[k] = src.get("kernel", "default")
             return ProfileChoice(p, sources, notes)
         return ProfileChoice(None, dict(src), notes, err)
-
-
-@lru_cache(maxsize=256)
-def _resolve_cached(arch, kernel, config, page_size, pa_bits, levels, scheme) -> Profile:
-    """One Profile object per distinct profile: decoders and their memos are cached per
-    Profile, so two reports of the same kernel share them (the sources stay outside)."""
-    return resolve(arch=arch, kernel=kernel, config=config, page_size=page_size,
-                   pa_bits=pa_bits, levels=levels, scheme=scheme)

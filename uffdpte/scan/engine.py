@@ -21,11 +21,11 @@ from typing import Callable
 from ..classify import classifier_for
 from . import render
 from .cleanup import Text, clean, ends_with_soft_break
-from .context import (CLUE_NEEDLES, READ_AFTER, REPORT_START, STICKY_VERSION, VERSION, Clue,
-                      Context, Fact, Pins, ProfileChoice, Report, kernel_of)
+from .context import (CLUE_NEEDLES, REPORT_START, STICKY_VERSION, VERSION, Clue, Context, Fact,
+                      Pins, ProfileChoice, Report, kernel_of)
 from .patterns import (DUMP_PAGE, FOLLOWERS, FREE, ROW_NO_VALUE, SWP_ENTRY, TABLE_HEADER,
                        VALUE_NEEDLES, VALUES, Pattern)
-from .swapentry import SwpEntry, split
+from .swapentry import SwpEntry
 
 MAX_LINE = 8192  # a printk record is at most 1024 bytes; longer lines are not kernel text
 WINDOW = 200  # lines a value waits for its report's version line
@@ -90,7 +90,7 @@ class Finding:
     """One value found in the text, waiting for (then holding) its decode."""
 
     __slots__ = ("pattern", "token", "value", "level", "line", "column", "shape", "geometry",
-                 "crosscheck", "checked", "swp", "unfit", "notes", "choice", "slot")
+                 "crosscheck", "checked", "swp", "notes", "choice", "slot")
 
     def __init__(self, pattern: Pattern, token: str, level: str, line: int, column: int,
                  shape: Fact | None, geometry: Fact | None) -> None:
@@ -105,7 +105,6 @@ class Finding:
         self.crosscheck: dict | None = None  # what the text printed to compare with
         self.checked: dict | None = None  # the comparison, after decoding
         self.swp: SwpEntry | None = None
-        self.unfit: tuple[str, ...] = ()
         self.notes: list[str] = []
         self.choice: ProfileChoice | None = None
         self.slot: Slot | None = None
@@ -218,7 +217,7 @@ class Scanner:
         if pos < n and not final:
             # lines ending in a quoted-printable soft break continue in the next read:
             # keep them for it, so where a read happens to end changes nothing
-            tail = self._soft_tail(data, pos)
+            tail = self._soft_start(data, pos, n)  # (data ends in "\n" here)
             if tail < n:
                 self.carry = data[tail:]
                 n = tail
@@ -229,28 +228,16 @@ class Scanner:
         self._flush()
 
     @staticmethod
-    def _soft_tail(data: bytes, pos: int) -> int:
-        """Where the run of soft-broken lines that ends ``data`` starts (len(data): none)."""
-        n = len(data)
-        start = n
-        end = n
-        for _ in range(MAX_SOFT_BREAKS):
-            if end <= pos or not (data[end - 2:end] == b"=\n" or data[end - 3:end] == b"=\r\n"):
-                break
-            start = max(data.rfind(b"\n", pos, end - 1) + 1, pos)
-            end = start
-        return start
-
-    @staticmethod
     def _soft_start(data: bytes, pos: int, ls: int) -> int:
-        """Back up from the line at ``ls`` over lines that end in a quoted-printable soft
-        break: a mailer breaks long lines at column 76, so the needle may sit on the
-        continuation of a message that starts a line earlier."""
+        """Back up from the line at ``ls`` (``len(data)``: the end of the chunk) over lines
+        that end in a quoted-printable soft break: a mailer breaks long lines at column 76,
+        so the needle may sit on the continuation of a message that starts a line earlier,
+        and a chunk that ends in such lines leaves them for the next read."""
         for _ in range(MAX_SOFT_BREAKS):
             if ls <= pos:
                 break
             end = ls - 1  # the "\n" of the line before
-            if not (data[end - 1:end] == b"=" or data[end - 2:end] == b"=\r"):
+            if not ends_with_soft_break(data[max(end - 2, pos):end]):
                 break
             ls = data.rfind(b"\n", pos, end) + 1 if end > pos else pos
             ls = max(ls, pos)
@@ -343,7 +330,7 @@ class Scanner:
             if kernel_of(m.group("release")).arch_hint is None:
                 # the release does not name the arch: read the register dump and
                 # "Hardware name:" lines that follow for it
-                self.read_until = max(self.read_until, line + READ_AFTER.get(clue.id, 0))
+                self.read_until = max(self.read_until, line + clue.read_after)
         else:
             ctx.apply(clue, m, line)
 
@@ -353,7 +340,7 @@ class Scanner:
         if fol:
             self.expect = (fol, last + max(f.within for f in fol))
         if row.role == TABLE_HEADER:
-            if row.id == "show_pte_header":
+            if "page_kb" in row.regex.groupindex:  # a header that gives the page size
                 self.ctx.set_geometry(int(m.group("page_kb")), int(m.group("va_bits")), first,
                                       row.id)
             return
@@ -362,7 +349,7 @@ class Scanner:
             return
         if row.role == DUMP_PAGE:
             lc, self.last_checked = self.last_checked, None
-            if lc is not None and first - lc[1] <= 3 and lc[0].crosscheck is None \
+            if lc is not None and first - lc[1] <= row.within and lc[0].crosscheck is None \
                     and lc[0].choice is None:
                 line, col = t.where(m.start("pfn"))
                 lc[0].crosscheck = {"kind": "dump_page", "line": line, "column": col,
@@ -394,7 +381,7 @@ class Scanner:
             if tok is None:
                 continue
             if level is None:
-                level = (m.group("label") if row.id == "crash_vtop" else m.group("level")).lower()
+                level = m.group("level").lower()
             line, col = t.where(m.start(group))
             f = Finding(row, tok, level, line, col, shape, geometry)
             if row.id == "crash_pte":
@@ -439,7 +426,7 @@ class Scanner:
             key = (id(f.shape), id(f.geometry), f.pattern.session)
             choice = choices.get(key)
             if choice is None:
-                choice = choices[key] = self.ctx.choose(r, f.line, f.shape, f.geometry,
+                choice = choices[key] = self.ctx.choose(r, f.shape, f.geometry,
                                                         borrowed_note=not f.pattern.session)
             self._decode(f, choice)
         r.pending = []
@@ -461,24 +448,17 @@ class Scanner:
             return
         p = choice.profile
         kv = p.kernel
-        lo, hi = f.pattern.era
-        if (lo is not None and kv.key < lo) or (hi is not None and kv.key >= hi):
+        if not f.pattern.era.contains(kv):
             f.notes.append(f"this message format is not known in {kv.short} "
                            f"({f.pattern.versions})")
         for note in p.notes:
             self.stats.notes.setdefault(note)
         if f.pattern.encoding == SWP_ENTRY:
-            s = split(f.value, kv)
             clf = classifier_for(p, "pte", False)
             dec = clf.primary
-            unfit = []
-            if s.type > dec.type_mask:
-                unfit.append(f"type {s.type} does not fit the arch swap type field")
-            if s.offset > dec.off_mask:
-                unfit.append(f"offset {s.offset:#x} does not fit the arch swap offset field "
-                             f"({dec.off_mask.bit_length()} bits): the PTE shown is truncated")
-            f.swp, f.unfit = s, tuple(unfit)
-            e = clf.decode(dec.swp_entry_to_pte(s.type, s.offset), f.token)
+            pte, t, off, problems = dec.swp_entry_check(f.value)
+            f.swp = SwpEntry(f.value, t, off, dec.swp_type_shift, tuple(problems))
+            e = clf.decode(pte, f.token)
             f.notes.append("PTE flag bits (exclusive, soft-dirty, uffd-wp) are not in "
                            "swp_entry_t: shown clear")
             alternatives = False

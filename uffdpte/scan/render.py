@@ -64,8 +64,8 @@ def text_line(f: "Finding", e: "Entry", alternatives: bool) -> str:
         s = f.swp
         head = (f"swp_entry_t 0x{s.val:016x} type={s.type} offset={s.offset:#x} -> pte "
                 + body)
-        if s.problems or f.unfit:
-            head += " | swp_entry_t: " + "; ".join(s.problems + f.unfit)
+        if s.problems:
+            head += " | swp_entry_t: " + "; ".join(s.problems)
     else:
         head = f"{e.level} {body}"
     segs = [head]
@@ -92,10 +92,10 @@ def record(f: "Finding", e: "Entry", alternatives: bool, source: str) -> str:
     if f.swp is not None:
         s = f.swp
         d["swp_entry_t"] = {"val": "0x%016x" % s.val, "type": s.type, "offset": s.offset,
-                            "type_shift": s.shift, "problems": list(s.problems + f.unfit)}
-        if s.problems or f.unfit:
+                            "type_shift": s.shift, "problems": list(s.problems)}
+        if s.problems:
             d["state"] = "invalid"
-            d["problems"] = list(s.problems + f.unfit) + d["problems"]
+            d["problems"] = list(s.problems) + d["problems"]
     d.update({
         "source": source,
         "line": f.line,
@@ -109,7 +109,7 @@ def record(f: "Finding", e: "Entry", alternatives: bool, source: str) -> str:
         "profile": e.profile.label(),
         "crosscheck": f.checked,
         "scan_notes": list(f.notes),
-        "profile_notes": list(e.profile.notes),
+        "profile_notes": list(f.choice.profile.notes),  # (the decoder's copy has none)
         "format": f.pattern.source,
     })
     return _dumps(d)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..kver import KernelVersion
-from ..layouts.generic import MAX_SWAPFILES_SHIFT, swp_type_shift
+from ..layouts.generic import swp_entry_fields
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,7 @@ class SwpEntry:
 
 
 def split(val: int, kv: KernelVersion) -> SwpEntry:
-    """swp_type() and swp_offset() of a printed entry.val under this kernel."""
-    shift, source = swp_type_shift(kv)
-    swp_type = val >> shift  # swp_type() does not mask: a wider value is a wrong type
-    offset = val & ((1 << shift) - 1)
-    problems: list[str] = []
-    top = shift + MAX_SWAPFILES_SHIFT
-    if val >> top:
-        problems.append(f"bits {top}-63 set: swp_entry_t holds a {MAX_SWAPFILES_SHIFT}-bit "
-                        f"type at bit {shift} ({source})")
-    return SwpEntry(val, swp_type, offset, shift, tuple(problems))
+    """swp_type() and swp_offset() of a printed entry.val under this kernel (the arch's fit
+    is the decoder's: :meth:`uffdpte.classify.Decoder.swp_entry_check`)."""
+    t, off, shift, problems = swp_entry_fields(val, kv)
+    return SwpEntry(val, t, off, shift, tuple(problems))
